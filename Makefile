@@ -1,0 +1,49 @@
+# Makefile-driven layout: every target calls `python -m pipeline <command>`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+JOBS   ?= 2
+
+.PHONY: setup extract train evaluate classify test bench notebook clean help
+
+help:
+	@echo "make setup     create .venv, install everything, check the Stanza Swedish model"
+	@echo "make extract   raw/ -> processed/ (documents, blocks, sentences, proposals)"
+	@echo "make test      run the test suite"
+	@echo "make train     train theme/level models from labels/ -> models/"
+	@echo "make evaluate  grouped cross-validation -> reports/evaluation.md"
+	@echo "make bench     benchmarks/ (needs ../shared/)"
+	@echo "make notebook  open the reviewer notebooks in Jupyter Lab"
+	@echo "make clean     remove generated files (processed/, reports/); never labels/"
+
+setup: $(VENV)/.installed
+	$(PY) -m pipeline models --download-if-missing
+
+# torch first, pinned to the CPU build, so stanza does not pull a CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+extract:
+	$(PY) -m pipeline extract --jobs $(JOBS)
+
+train:
+	$(PY) -m pipeline train
+
+evaluate:
+	$(PY) -m pipeline evaluate
+
+test:
+	$(PY) -m pytest -q
+
+bench:
+	$(PY) benchmarks/ingest.py
+	$(PY) benchmarks/segment.py
+
+notebook:
+	$(VENV)/bin/jupyter lab notebooks/ || $(VENV)/bin/jupyter notebook notebooks/
+
+clean:
+	rm -rf processed/*.csv processed/*.json reports/

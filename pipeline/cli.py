@@ -1,0 +1,108 @@
+"""One command line: ``python -m pipeline <command>``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from pipeline import config
+from pipeline.errors import PipelineError
+
+log = logging.getLogger("pipeline")
+
+
+def _add_extract(sub) -> None:
+    p = sub.add_parser("extract", help="raw documents -> processed/ tables")
+    p.add_argument("--raw", type=Path, default=config.RAW_DIR, help="input folder (default: raw/)")
+    p.add_argument("--out", type=Path, default=config.PROCESSED_DIR, help="output folder (default: processed/)")
+    p.add_argument("--jobs", type=int, default=1, help="documents ingested in parallel (default: 1)")
+    p.add_argument("--strict", action="store_true", help="exit 1 if any document fails")
+    p.add_argument("--no-classify", action="store_true", help="skip theme/level labelling")
+    p.set_defaults(func=_cmd_extract)
+
+
+def _cmd_extract(args) -> int:
+    from pipeline.run import run_extract
+
+    return run_extract(args.raw, args.out, jobs=args.jobs, strict=args.strict, classify=not args.no_classify)
+
+
+def _add_segment(sub) -> None:
+    p = sub.add_parser("segment", help="print one sentence per line (Stanza Swedish tokenizer)")
+    p.add_argument("file", help="a text file, or - for standard input")
+    p.set_defaults(func=_cmd_segment)
+
+
+def _cmd_segment(args) -> int:
+    from pipeline.segment import segment_command
+
+    return segment_command(args.file)
+
+
+def _add_train(sub) -> None:
+    p = sub.add_parser("train", help="train theme and level models from labels/")
+    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
+    p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
+    p.add_argument("--models", type=Path, default=config.MODELS_DIR)
+    p.set_defaults(func=_cmd_train)
+
+
+def _cmd_train(args) -> int:
+    from pipeline.classify.train import train_command
+
+    return train_command(args)
+
+
+def _add_classify(sub) -> None:
+    p = sub.add_parser("classify", help="label any CSV of proposals with theme and level")
+    p.add_argument("--in", dest="inp", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--context-cols", nargs="*", default=None)
+    p.add_argument("--models", type=Path, default=config.MODELS_DIR)
+    p.set_defaults(func=_cmd_classify)
+
+
+def _cmd_classify(args) -> int:
+    from pipeline.classify.predict import classify_command
+
+    return classify_command(args)
+
+
+def _add_evaluate(sub) -> None:
+    p = sub.add_parser("evaluate", help="grouped cross-validation report -> reports/")
+    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
+    p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
+    p.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
+    p.set_defaults(func=_cmd_evaluate)
+
+
+def _cmd_evaluate(args) -> int:
+    from pipeline.classify.evaluate import evaluate_command
+
+    return evaluate_command(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_add_extract, _add_segment, _add_train, _add_classify, _add_evaluate):
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return int(args.func(args) or 0)
+    except PipelineError as exc:
+        log.error("%s", exc)
+        return 2
