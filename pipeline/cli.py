@@ -41,6 +41,19 @@ def _cmd_segment(args) -> int:
     return segment_command(args.file)
 
 
+def _add_models(sub) -> None:
+    p = sub.add_parser("models", help="check (or fetch) the Stanza Swedish tokenizer")
+    p.add_argument("--download-if-missing", action="store_true",
+                   help="run stanza.download('sv') when no local bundle is found (needs internet)")
+    p.set_defaults(func=_cmd_models)
+
+
+def _cmd_models(args) -> int:
+    from pipeline.segment import models_command
+
+    return models_command(download_if_missing=args.download_if_missing)
+
+
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train theme and level models from labels/")
     p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
@@ -89,7 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_extract, _add_segment, _add_train, _add_classify, _add_evaluate):
+    for add in (_add_extract, _add_segment, _add_models, _add_train, _add_classify, _add_evaluate):
         add(sub)
     return parser
 
