@@ -1,0 +1,1 @@
+"""Theme and governance-level classification of proposals (see codebook.yaml)."""
