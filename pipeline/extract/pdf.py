@@ -1,0 +1,476 @@
+"""PDF reader (pdfplumber): characters -> repaired lines -> blocks.
+
+Repairs, all decided from the page geometry and a Swedish word list, never from
+rules that name particular documents:
+
+* fake-bold doubled glyphs: the same glyph drawn twice at (almost) the same place
+  is dropped (``page.dedupe_chars``);
+* letter-spaced words (``vi l l :``, ``anstäl lda``): a gap between two glyphs that
+  the PDF did not fill with a space character, and that is narrower than the
+  line's own word spacing, is a candidate join; hunspell-sv decides when geometry
+  alone is ambiguous;
+* superscript footnote markers (small, raised glyphs) are dropped;
+* text drawn outside the page box is dropped;
+* two-column pages: a vertical gutter that no line crosses splits the page, and
+  the columns are read one after the other (full-width lines keep their place);
+* running headers and footers: lines in the top or bottom margin that repeat on
+  many pages (digits ignored), and lone page numbers (``13``, ``4 (4)``);
+* line-end hyphenation is removed (``förvalt-`` + ``ningar``) unless the hyphen is
+  real: suspended compounds (``barn- och ungdomspsykiatrin``) and hyphenated
+  compounds that only the word list knows with the hyphen;
+* wrapped lines are joined into paragraphs, bullets (``•``, U+F0B7, dashes,
+  numbers) with their continuation lines, across columns and pages when the text
+  plainly runs on;
+* headings from font size and weight; each block carries its section path.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.errors import IngestError
+from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
+from pipeline.extract.lexicon import is_word
+from pipeline.records import Block, Document
+
+log = logging.getLogger(__name__)
+
+SPACE_CHARS = {" ", "\u00a0", "\t"}
+# A lone page marker: "13", "4 (4)", "Sida 3 av 12", "- 5 -".
+_PAGE_MARKER_RE = re.compile(r"^\s*(?:sida\s+)?[-–]?\s*\d{1,4}\s*(?:\(\s*\d{1,4}\s*\)|av\s+\d{1,4}|/\s*\d{1,4})?\s*[-–]?\s*$", re.I)
+_SUSPENDED_NEXT = {"och", "eller", "samt", "respektive", "resp", "som", "till", "men", "&"}
+_SENTENCE_END = tuple(".!?:;”\"»)")
+
+
+@dataclass
+class Line:
+    text: str
+    page: int
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+    bold: bool
+    column: int = 0  # 0 full width / single column, 1 left, 2 right
+    ends_hyphen: bool = False
+
+
+@dataclass
+class _Blk:
+    kind: str
+    lines: list[Line] = field(default_factory=list)
+    text: str = ""
+    level: int = 0  # heading level (1 = biggest)
+
+
+# --------------------------------------------------------------------------- chars -> lines
+
+
+def _is_bold(fontname: str) -> bool:
+    f = fontname.lower()
+    return any(k in f for k in ("bold", "black", "heavy", "semibold", "demi"))
+
+
+def _rows(chars: list[dict]) -> list[list[dict]]:
+    """Group characters into visual rows by their vertical middle."""
+    rows: list[list[dict]] = []
+    for c in sorted(chars, key=lambda c: (round((c["top"] + c["bottom"]) / 2, 1), c["x0"])):
+        mid = (c["top"] + c["bottom"]) / 2
+        if rows:
+            r = rows[-1]
+            rmid = (r[0]["top"] + r[0]["bottom"]) / 2
+            if abs(mid - rmid) <= max(1.5, 0.3 * r[0]["size"]):
+                r.append(c)
+                continue
+        rows.append([c])
+    for r in rows:
+        r.sort(key=lambda c: c["x0"])
+    return rows
+
+
+def _split_segments(row: list[dict]) -> list[list[dict]]:
+    """Split a row at gaps far wider than any word space (column gutters, tab stops)."""
+    segs = [[row[0]]]
+    for prev, c in zip(row, row[1:]):
+        gap = c["x0"] - prev["x1"]
+        size = max(prev["size"], c["size"])
+        if gap > max(2.2 * size, 14.0):
+            segs.append([c])
+        else:
+            segs[-1].append(c)
+    return [[c for c in s] for s in segs if any(ch["text"] not in SPACE_CHARS for ch in s)]
+
+
+def _drop_footnote_marks(seg: list[dict]) -> list[dict]:
+    """Drop superscript markers: digits clearly smaller than the segment's text, raised."""
+    sizes = [c["size"] for c in seg if c["text"] not in SPACE_CHARS]
+    if not sizes:
+        return seg
+    body = statistics.median(sizes)
+    base = statistics.median(c["bottom"] for c in seg if c["text"] not in SPACE_CHARS)
+    return [
+        c for c in seg
+        if not (c["size"] < 0.8 * body and c["bottom"] < base - 0.15 * body and (c["text"].isdigit() or c["text"] in "*†,"))
+    ]
+
+
+def _join_decision(left: str, right: str, gap: float, word_gap: float) -> bool:
+    """Should two glyph runs separated by an unfilled gap be one word?"""
+    lw, rw = left.split()[-1] if left.split() else "", right.split()[0] if right.split() else ""
+    lw_core, rw_core = lw.strip(".,;:!?()”\"'"), rw.strip(".,;:!?()”\"'")
+    if not lw_core or not rw_core or not lw_core[-1].isalpha() or not rw_core[0].isalpha():
+        return gap < 0.5 * word_gap
+    if rw_core[0].isupper() and not lw_core.isupper():
+        return False
+    joined = lw_core + rw_core
+    j_ok = is_word(joined) or is_word(joined.lower())
+    parts_ok = (is_word(lw_core) or is_word(lw_core.lower())) and (is_word(rw_core) or is_word(rw_core.lower()))
+    if j_ok and not parts_ok:
+        return True
+    if parts_ok and not j_ok:
+        return False
+    return gap < 0.6 * word_gap  # both or neither known: geometry decides
+
+
+def _segment_text(seg: list[dict]) -> str:
+    """Characters to text. Explicit space glyphs are word boundaries; unfilled gaps
+    are judged against the line's own word spacing and the word list."""
+    glyphs = [c for c in seg if c["text"] not in SPACE_CHARS]
+    if not glyphs:
+        return ""
+    has_spaces = any(c["text"] in SPACE_CHARS for c in seg)
+    size = statistics.median(c["size"] for c in glyphs)
+    # Gaps that hold a space glyph show how wide this line's word spacing is.
+    space_gaps, out, pending_space = [], [], False
+    prev = None
+    for c in seg:
+        if c["text"] in SPACE_CHARS:
+            pending_space = prev is not None
+            continue
+        if prev is not None and pending_space:
+            space_gaps.append(c["x0"] - prev["x1"])
+        prev = c
+        pending_space = False
+    word_gap = statistics.median(space_gaps) if space_gaps else 0.28 * size
+    soft = 0.12 * size  # below this a gap is ordinary letter spacing
+
+    pieces: list[str] = []
+    prev = None
+    pending_space = False
+    for c in seg:
+        if c["text"] in SPACE_CHARS:
+            pending_space = prev is not None
+            continue
+        if prev is not None:
+            gap = c["x0"] - prev["x1"]
+            if pending_space:
+                pieces.append(" ")
+            elif gap > soft:
+                current = "".join(pieces)
+                nxt = _lookahead(seg, c)
+                if has_spaces:
+                    # The PDF encodes spaces: an unfilled gap is inside a word unless
+                    # it is as wide as a real space and the word list prefers a split.
+                    join = gap < 0.9 * word_gap or _join_decision(current, nxt, gap, word_gap)
+                else:
+                    join = gap < 0.45 * word_gap or (gap < 1.5 * word_gap and _join_decision(current, nxt, gap, word_gap))
+                if not join:
+                    pieces.append(" ")
+        pieces.append(c["text"])
+        prev = c
+        pending_space = False
+    return "".join(pieces)
+
+
+def _lookahead(seg: list[dict], start: dict) -> str:
+    """The glyph run from ``start`` up to the next space glyph or wide gap."""
+    out, seen, prev = [], False, None
+    for c in seg:
+        if c is start:
+            seen = True
+        if not seen:
+            continue
+        if c["text"] in SPACE_CHARS:
+            break
+        if prev is not None and c["x0"] - prev["x1"] > 0.12 * c["size"]:
+            break
+        out.append(c["text"])
+        prev = c
+    return "".join(out)
+
+
+def _find_gutter(segs: list[tuple[float, float]], width: float) -> float | None:
+    """x of a vertical gutter that splits the page into two text columns, if any."""
+    if len(segs) < 8:
+        return None
+    lo, hi = int(width * 0.3), int(width * 0.7)
+    best, best_run, run_start = None, 0, None
+    for x in range(lo, hi + 1):
+        crossing = sum(1 for a, b in segs if a < x < b)
+        if crossing == 0:
+            if run_start is None:
+                run_start = x
+            run = x - run_start + 1
+            if run > best_run:
+                best_run, best = run, (run_start + x) / 2
+        else:
+            run_start = None
+    if best is None or best_run < 6:
+        return None
+    left = sum(1 for a, b in segs if b <= best)
+    right = sum(1 for a, b in segs if a >= best)
+    if left < 4 or right < 4:
+        return None
+    return best
+
+
+def page_lines(page, page_no: int) -> list[Line]:
+    """Lines of one page in reading order."""
+    width, height = float(page.width), float(page.height)
+    chars = [
+        c for c in page.dedupe_chars(tolerance=1).chars
+        if c.get("upright", True) and c["x0"] < width - 0.5 and c["x1"] > 0.5 and 0 <= c["top"] < height
+    ]
+    segments: list[list[dict]] = []
+    for row in _rows(chars):
+        for seg in _split_segments(row):
+            seg = _drop_footnote_marks(seg)
+            if any(c["text"] not in SPACE_CHARS for c in seg):
+                segments.append(seg)
+    lines: list[Line] = []
+    for seg in segments:
+        glyphs = [c for c in seg if c["text"] not in SPACE_CHARS]
+        text = " ".join(_segment_text(seg).split())
+        if not text:
+            continue
+        sizes = Counter(round(c["size"], 1) for c in glyphs)
+        bold_n = sum(1 for c in glyphs if _is_bold(c.get("fontname", "")))
+        lines.append(Line(
+            text=text, page=page_no,
+            x0=min(c["x0"] for c in glyphs), x1=max(c["x1"] for c in glyphs),
+            top=min(c["top"] for c in glyphs), bottom=max(c["bottom"] for c in glyphs),
+            size=sizes.most_common(1)[0][0], bold=bold_n > len(glyphs) / 2,
+        ))
+    gutter = _find_gutter([(ln.x0, ln.x1) for ln in lines if len(ln.text) > 3], width)
+    if gutter is None:
+        return sorted(lines, key=lambda ln: (round(ln.top), ln.x0))
+    for ln in lines:
+        ln.column = 1 if ln.x1 <= gutter else 2 if ln.x0 >= gutter else 0
+    # Full-width lines cut the page into bands; within a band, left column first.
+    ordered: list[Line] = []
+    band: list[Line] = []
+    for ln in sorted(lines, key=lambda ln: (ln.top, ln.x0)):
+        if ln.column == 0:
+            ordered += sorted(band, key=lambda b: (b.column, b.top, b.x0))
+            ordered.append(ln)
+            band = []
+        else:
+            band.append(ln)
+    ordered += sorted(band, key=lambda b: (b.column, b.top, b.x0))
+    return ordered
+
+
+# --------------------------------------------------------------------------- running heads
+
+
+def _norm_repeat(text: str) -> str:
+    return re.sub(r"\d+", "#", text.lower()).strip()
+
+
+def drop_running_heads(pages: list[list[Line]], heights: list[float]) -> list[list[Line]]:
+    """Remove page markers and lines repeated in the top/bottom margins of many pages."""
+    n = len(pages)
+    margin_texts: Counter = Counter()
+    for lines, h in zip(pages, heights):
+        seen = set()
+        for ln in lines:
+            if ln.top < 0.1 * h or ln.bottom > 0.9 * h:
+                seen.add(_norm_repeat(ln.text))
+        margin_texts.update(seen)
+    repeated = {t for t, k in margin_texts.items() if n >= 3 and k >= max(3, 0.3 * n)}
+    out = []
+    for lines, h in zip(pages, heights):
+        kept = []
+        for ln in lines:
+            in_margin = ln.top < 0.1 * h or ln.bottom > 0.9 * h
+            if _PAGE_MARKER_RE.match(ln.text) and (in_margin or len(ln.text.strip()) <= 9):
+                continue
+            if in_margin and _norm_repeat(ln.text) in repeated:
+                continue
+            kept.append(ln)
+        out.append(kept)
+    return out
+
+
+# --------------------------------------------------------------------------- lines -> blocks
+
+
+def join_lines(left: str, right: str) -> str:
+    """Join a wrapped line to the next, removing line-end hyphenation where it is not real."""
+    if not left:
+        return right
+    m = re.search(r"(\w+)-$", left)
+    if m and right and right[0].isalpha() and right[0].islower():
+        first = re.match(r"[\w-]+", right)
+        nxt = first.group(0) if first else ""
+        if nxt.lower() in _SUSPENDED_NEXT:
+            return f"{left} {right}"  # suspended compound: "barn- och ungdomspsykiatrin"
+        stem = m.group(1)
+        joined, hyphened = stem + nxt, f"{stem}-{nxt}"
+        if not is_word(joined) and (is_word(hyphened) or (is_word(stem) and nxt and nxt[0].isupper())):
+            return left + right
+        return left[:-1] + right
+    return f"{left} {right}"
+
+
+def _body_size(lines: list[Line]) -> float:
+    c = Counter()
+    for ln in lines:
+        c[ln.size] += len(ln.text)
+    return c.most_common(1)[0][0] if c else 10.0
+
+
+def _is_heading(ln: Line, body: float) -> bool:
+    t = ln.text
+    if len(t) > 120 or split_bullet(t) or _PAGE_MARKER_RE.match(t):
+        return False
+    if ln.size >= body * 1.15:
+        return True
+    if ln.size >= body * 1.05 and not t.endswith((".", ",", ";")) and len(t.split()) <= 14:
+        return True
+    return ln.bold and not t.endswith((".", ",")) and len(t.split()) <= 14
+
+
+def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
+    body = _body_size(lines)
+    heading_sizes = sorted({ln.size for ln in lines if _is_heading(ln, body)}, reverse=True)
+    blks: list[_Blk] = []
+
+    def new(kind: str, ln: Line) -> None:
+        blks.append(_Blk(kind, [ln], ln.text))
+
+    for ln in lines:
+        cur = blks[-1] if blks else None
+        last = cur.lines[-1] if cur else None
+        bullet = split_bullet(ln.text)
+        if _is_heading(ln, body) and not bullet:
+            if cur and cur.kind == "heading" and last.page == ln.page and abs(last.size - ln.size) < 0.5 \
+                    and 0 <= ln.top - last.bottom < 0.8 * ln.size and last.column == ln.column:
+                cur.lines.append(ln)
+                cur.text = join_lines(cur.text, ln.text)
+            else:
+                new("heading", ln)
+                blks[-1].level = heading_sizes.index(ln.size) + 1 if ln.size in heading_sizes else len(heading_sizes)
+            continue
+        if bullet:
+            new("bullet", ln)
+            blks[-1].text = bullet[1].strip()
+            continue
+        if cur is None or cur.kind == "heading":
+            new("paragraph", ln)
+            continue
+        same_flow = last.page == ln.page and last.column == ln.column
+        gap = ln.top - last.bottom if same_flow else None
+        close = same_flow and -0.5 * ln.size <= gap <= 0.75 * ln.size and abs(ln.size - last.size) < 0.6
+        runs_on = not cur.text.endswith(_SENTENCE_END) and ln.text[:1].islower()
+        if cur.kind == "bullet":
+            indented = ln.x0 > cur.lines[0].x0 + 2
+            if (close and (indented or runs_on)) or (not same_flow and runs_on):
+                cur.lines.append(ln)
+                cur.text = join_lines(cur.text, ln.text)
+                continue
+            new("paragraph", ln)
+            continue
+        if close or (not same_flow and runs_on and abs(ln.size - last.size) < 0.6):
+            cur.lines.append(ln)
+            cur.text = join_lines(cur.text, ln.text)
+            continue
+        new("paragraph", ln)
+
+    out: list[Block] = []
+    path: list[tuple[int, str]] = []
+    for b in blks:
+        text = " ".join(b.text.split())
+        if not text:
+            continue
+        kind = b.kind
+        if kind == "heading":
+            if is_list_intro(text):
+                kind = "list_intro"
+            else:
+                while path and path[-1][0] >= b.level:
+                    path.pop()
+                path.append((b.level, text))
+        elif kind == "paragraph" and is_list_intro(text):
+            kind = "list_intro"
+        elif kind == "paragraph" and len(text) <= 3 and not text[:1].isalnum():
+            kind = "other"
+        first = b.lines[0]
+        same_page = [ln for ln in b.lines if ln.page == first.page]
+        out.append(Block(
+            doc_id=doc_id, block_id=len(out), page=first.page, kind=kind,
+            section=" > ".join(t for _, t in path), text=text,
+            x0=round(min(ln.x0 for ln in same_page), 1), top=round(min(ln.top for ln in same_page), 1),
+            x1=round(max(ln.x1 for ln in same_page), 1), bottom=round(max(ln.bottom for ln in same_page), 1),
+        ))
+    return out
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def _open(path: Path):
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    with open(path, "rb") as fh:
+        head = fh.read(1024)
+    if b"%PDF" not in head:
+        raise IngestError("not a PDF: the file does not start with a %PDF header")
+    try:
+        pdf = pdfplumber.open(path)
+        pdf.pages  # forces the page tree to parse
+    except PDFPasswordIncorrect:
+        raise IngestError("encrypted PDF: a password is required to read it") from None
+    except Exception as exc:
+        name = type(exc).__name__
+        if "Password" in name or "Encrypt" in name:
+            raise IngestError("encrypted PDF: a password is required to read it") from None
+        raise IngestError(f"corrupt PDF ({name}: {str(exc).splitlines()[0][:120] if str(exc) else 'unreadable'})") from None
+    return pdf
+
+
+def read_pdf(path: Path, doc: Document) -> list[Block]:
+    pdf = _open(path)
+    try:
+        try:
+            pages = list(pdf.pages)
+        except Exception as exc:
+            raise IngestError(f"corrupt PDF ({type(exc).__name__})") from None
+        doc.n_pages = len(pages)
+        if not pages:
+            raise IngestError("PDF has no pages")
+        per_page, heights = [], []
+        for i, page in enumerate(pages, start=1):
+            per_page.append(page_lines(page, i))
+            heights.append(float(page.height))
+            page.flush_cache()
+        if not any(per_page):
+            raise IngestError("no text layer: the PDF holds no extractable text (a scan? run OCR first)")
+        lines = [ln for pl in drop_running_heads(per_page, heights) for ln in pl]
+        blocks = build_blocks(lines, doc.doc_id)
+        meta_title = (pdf.metadata or {}).get("Title")
+        title = meta_title if isinstance(meta_title, str) and meta_title.strip() else ""
+        if not title:
+            heads = [b for b in blocks if b.kind == "heading" and b.page == 1] or [b for b in blocks if b.page == 1]
+            title = heads[0].text if heads else ""
+        doc.title = " ".join(title.split())[:200]
+        return blocks
+    finally:
+        pdf.close()

@@ -1,0 +1,189 @@
+"""Plain-text reader: UTF-8 ``.txt`` into blocks.
+
+Rules (deliberately simple; plain text has no markup to go on):
+
+* The file must be UTF-8 (a BOM is allowed). Invalid UTF-8 or NUL bytes (a binary file)
+  raise :class:`~pipeline.errors.IngestError` with the reason. CRLF/CR line ends and
+  form feeds (treated as a blank line) are accepted.
+* Paragraphs are separated by blank lines. The lines of a paragraph are joined with a
+  space, except at a line-end hyphen (``_join_lines``):
+
+  - ``word-`` + next line starting with och/eller/samt/respektive/som, or with a comma,
+    is a Swedish suspended compound ("barn- och ungdomspsykiatrin",
+    "Arbetsmarknads- och", "kvinno-, barn-"): the hyphen is kept;
+  - lowercase letter + ``-`` + next line starting with a lowercase letter is a word
+    broken at the line end: the hyphen is removed and the halves are joined;
+  - any other ``X-`` line end ("EU-" + "medel", "1990-" + "talet") keeps the hyphen
+    and joins without a space; a free-standing dash (" –") joins with a space.
+* A line starting with a bullet marker (:func:`~pipeline.extract.bullets.split_bullet`)
+  starts a ``bullet`` block; the following lines of the same paragraph that carry no
+  marker are its continuation. A dash or number marker ("– ", "2. ") starts a bullet
+  only at the start of a paragraph, after another bullet, or after a line ending in
+  ":" or sentence punctuation — otherwise it is a dash that happened to be wrapped to
+  the start of a line inside a sentence. Symbol markers ("•", "▪" …) always start one.
+* Lines before the first bullet of a paragraph form a ``paragraph`` (``list_intro`` if
+  :func:`~pipeline.extract.bullets.is_list_intro` accepts it).
+* A paragraph that is a single line of at most 10 words, starts with an uppercase
+  letter, has no terminal punctuation (. ! ? : ; , …) and is not the last paragraph is
+  a ``heading``. Headings have no levels in plain text, so the section path is just the
+  most recent heading.
+* Title: the first heading, else the first line.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from pathlib import Path
+
+from pipeline.errors import IngestError
+from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
+from pipeline.records import Block, Document
+
+log = logging.getLogger(__name__)
+
+# The word after a line-end hyphen that marks a suspended compound ("barn- och").
+SUSPENDED_NEXT = {"och", "eller", "samt", "respektive", "som"}
+_TERMINAL = ".!?:;,…"
+_SENTENCE_END = (".", "!", "?", ":", ";", "…", ")", '"', "”")
+
+
+def decode_text(data: bytes) -> str:
+    """Decode UTF-8 text bytes, or raise IngestError saying why not."""
+    if b"\x00" in data:
+        raise IngestError("binary file (contains NUL bytes), not text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise IngestError(
+            f"not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}); "
+            "re-save the file as UTF-8"
+        ) from None
+
+
+def _norm(text: str) -> str:
+    text = text.replace("\u00ad", "").replace("\u200b", "").replace("\ufeff", "")
+    return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+def _join_lines(lines: list[str]) -> str:
+    """Join the (stripped) lines of one paragraph or bullet, repairing line-end hyphens."""
+    out = ""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if not out:
+            out = line
+            continue
+        m = re.search(r"(\w)-$", out)
+        if m:
+            first = re.match(r"[^\s,]+", line)
+            next_word = first.group(0).lower() if first else ""
+            if next_word in SUSPENDED_NEXT:
+                out = f"{out} {line}"  # "barn- och"
+            elif line.startswith(","):
+                out = out + line  # "barn-, ungdoms-"
+            elif m.group(1).islower() and line[0].islower():
+                out = out[:-1] + line  # "ungdoms-" + "psykiatrin"
+            else:
+                out = out + line  # "EU-" + "medel", "1990-" + "talet"
+        else:
+            out = f"{out} {line}"
+    return _norm(out)
+
+
+def _is_heading(text: str, is_last: bool) -> bool:
+    """A single-line paragraph that looks like a title (see the module docstring)."""
+    if is_last or not text:
+        return False
+    if text[-1] in _TERMINAL or len(text.split()) > 10:
+        return False
+    first_alpha = next((ch for ch in text if ch.isalpha()), "")
+    return bool(first_alpha) and first_alpha.isupper()
+
+
+def _split_paragraphs(text: str) -> list[list[str]]:
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\f", "\n\n").expandtabs(4)
+    groups: list[list[str]] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        if line.strip():
+            current.append(line.rstrip())
+        elif current:
+            groups.append(current)
+            current = []
+    if current:
+        groups.append(current)
+    return groups
+
+
+def _bullet_start(line: str, prev: str | None, in_bullet: bool) -> str | None:
+    """The bullet text if this line starts a bullet item, else None."""
+    hit = split_bullet(line)
+    if hit is None:
+        return None
+    marker, rest = hit
+    if marker not in BULLET_CHARS and prev is not None and not in_bullet and not prev.rstrip().endswith(_SENTENCE_END):
+        return None  # a dash or number wrapped to the start of a line mid-sentence
+    return rest
+
+
+def read_text(path: Path, doc: Document) -> list[Block]:
+    """Read a UTF-8 text file into blocks in reading order; set ``doc.title``."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise IngestError(f"cannot read file: {exc.strerror or exc}") from None
+    text = decode_text(data)
+    doc.n_pages = None
+
+    groups = _split_paragraphs(text)
+    blocks: list[Block] = []
+    section = ""
+
+    def emit(kind: str, lines: list[str]) -> None:
+        body = _join_lines(lines)
+        if body:
+            blocks.append(Block(doc_id=doc.doc_id, block_id=len(blocks), page=None,
+                                kind=kind, section=section, text=body))
+
+    for gi, group in enumerate(groups):
+        is_last = gi == len(groups) - 1
+        single = _norm(group[0])
+        if len(group) == 1 and split_bullet(group[0]) is None and _is_heading(single, is_last):
+            section = single
+            emit("heading", group)
+            continue
+        lead: list[str] = []  # lines before the first bullet
+        item: list[str] | None = None  # lines of the current bullet
+        prev: str | None = None
+        for line in group:
+            rest = _bullet_start(line, prev, item is not None)
+            if rest is not None:
+                if item is not None:
+                    emit("bullet", item)
+                elif lead:
+                    lead_text = _join_lines(lead)
+                    emit("list_intro" if is_list_intro(lead_text) else "paragraph", lead)
+                    lead = []
+                item = [rest]
+            elif item is not None:
+                item.append(line)  # continuation of the bullet
+            else:
+                lead.append(line)
+            prev = line
+        if item is not None:
+            emit("bullet", item)
+        elif lead:
+            lead_text = _join_lines(lead)
+            emit("list_intro" if is_list_intro(lead_text) else "paragraph", lead)
+
+    first_heading = next((b.text for b in blocks if b.kind == "heading"), "")
+    first_line = next((_norm(g[0]) for g in groups if _norm(g[0])), "")
+    doc.title = first_heading or first_line
+    log.debug("%s: %d blocks, title %r", doc.doc_id, len(blocks), doc.title)
+    return blocks
