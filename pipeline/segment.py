@@ -15,6 +15,7 @@ is a :class:`~pipeline.errors.PipelineError` that says how to get one.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import functools
 import logging
 import re
@@ -33,6 +34,11 @@ PROCESSOR = "tokenize"
 # Texts are handed to Stanza in chunks of about this many characters: big enough
 # that Stanza batches well, small enough to bound memory on a whole corpus.
 CHUNK_CHARS = 200_000
+# Torch threads during a Stanza call. The tokenizer is a small LSTM: one thread
+# gives ~55k chars/s here, while torch's default (one per core) was 4x slower
+# whenever other processes shared the CPU (OpenMP threads spin waiting for each
+# other), e.g. under `extract --jobs 2`. Restored after each call.
+TORCH_THREADS = 1
 _SEPARATOR = "\n\n"  # a blank line: Stanza starts a new paragraph (and sentence)
 _BLANK_LINE_RE = re.compile(r"\n[^\S\n]*(?:\n[^\S\n]*)+")  # a line break, then >= 1 blank line
 _LINE_BREAKS_RE = re.compile(r"\s*[\r\n\v\f\x1c-\x1e\x85\u2028\u2029]+\s*")
@@ -85,6 +91,20 @@ def _load_pipeline(resources_dir: str):
     _quiet_stanza()  # Pipeline(logging_level=...) resets the level; keep it quiet
     log.debug("loaded Stanza %s tokenizer from %s", LANG, resources_dir)
     return nlp
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int):
+    import torch
+
+    old = torch.get_num_threads()
+    if old != n:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if old != n:
+            torch.set_num_threads(old)
 
 
 def load_segmenter(resources_dir: str | Path | None = None):
@@ -165,8 +185,9 @@ def sentence_spans(texts: list[str]) -> list[list[tuple[int, int]]]:
     texts = list(texts)
     nlp = load_segmenter()
     out: list[list[tuple[int, int]]] = []
-    for i, j in _chunks(texts, CHUNK_CHARS):
-        out.extend(_spans_for_chunk(nlp, texts[i:j]))
+    with _torch_threads(TORCH_THREADS):
+        for i, j in _chunks(texts, CHUNK_CHARS):
+            out.extend(_spans_for_chunk(nlp, texts[i:j]))
     return out
 
 

@@ -330,8 +330,9 @@ def corrected_labels(
     taken from ``fallback`` (a frame or CSV with proposal_id, theme, level): by default
     the current labels of ``processed/proposals.csv``, i.e. usually the model's own
     prediction. Pass a frame of hand labels (or an empty frame) to avoid training on
-    model output; a field with no correction and no fallback is '' and the trainer
-    should drop that (proposal, field) pair. Ids not in the proposals are kept; the
+    model output; if ``fallback`` holds several rows for one proposal_id, the last
+    wins. A field with no correction and no fallback is '' and the trainer should
+    drop that (proposal, field) pair. Ids not in the proposals are kept; the
     trainer's join on proposal_id drops them."""
     latest = latest_corrections(load_corrections(corrections_path))
     if latest.empty:

@@ -44,6 +44,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
+from threadpoolctl import threadpool_limits
 
 from pipeline.classify.codebook import CODEBOOK_PATH
 from pipeline.classify.features import CueCounts, context_tokens, lemma_tokens, prepare_input
@@ -90,6 +91,13 @@ class LinearClassifier(BaseEstimator, ClassifierMixin):
                                   solver="lbfgs", random_state=self.random_state)
 
     def fit(self, X, y):
+        # One BLAS thread: the problems are small (threads only add contention, which
+        # made fits 30x slower on a 2-core machine) and results do not depend on the
+        # thread count.
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         y = np.asarray(y, dtype=object)
         classes, counts = np.unique(y, return_counts=True)
         self.classes_ = classes
@@ -112,9 +120,9 @@ class LinearClassifier(BaseEstimator, ClassifierMixin):
         n = X.shape[0]
         if self.estimator_ is None:
             return np.ones((n, 1))
-        proba = self.estimator_.predict_proba(X)
-        # estimator_.classes_ is sorted like self.classes_ (both np.unique order).
-        return proba
+        with threadpool_limits(limits=1, user_api="blas"):
+            # estimator_.classes_ is sorted like self.classes_ (both np.unique order).
+            return self.estimator_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
         proba = self.predict_proba(X)

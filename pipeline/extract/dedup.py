@@ -29,6 +29,8 @@ MIN_CHARS = 40
 CONTAINMENT = 0.6
 WINDOW = 3  # neighbours looked at on each side
 RUN = 2  # matched neighbours needed
+MIN_PAIRS = 8  # a duplicated copy has at least this many matched blocks ...
+MIN_SHARE = 0.1  # ... and at least this share of the document's letters
 
 
 def _letters(text: str) -> str:
@@ -73,7 +75,7 @@ def drop_duplicate_blocks(blocks: list[Block]) -> tuple[list[Block], list[Block]
         near = [long_ix[m] for m in range(max(0, n - WINDOW), min(len(long_ix), n + WINDOW + 1)) if m != n]
         if sum(1 for k in near if k in partner and abs(partner[k] - j) <= 2 * WINDOW) >= RUN:
             pairs.append((min(i, j), max(i, j)))
-    if not pairs:
+    if len(pairs) < MIN_PAIRS:
         return list(blocks), []
 
     # The two copies lie on either side of the split point that most pairs cross; the
@@ -100,6 +102,9 @@ def drop_duplicate_blocks(blocks: list[Block]) -> tuple[list[Block], list[Block]
     for i, s in enumerate(letters):
         if i not in worse_side:
             kept_sh |= _shingles(s)
+    total = sum(len(s) for s in letters)
+    if sum(len(letters[i]) for i in drop) < MIN_SHARE * total:
+        return list(blocks), []  # restatements (a summary repeating the text), not a copy
     lo, hi = min(drop), max(drop)
     for i in worse_side:
         if i in drop:

@@ -1,0 +1,448 @@
+"""Theme and level classification: features, model, artifact, commands, evaluation.
+
+The fixture is a small hand-written set of Swedish proposals (six themes, all three
+levels) spread over five fake documents, so grouped CV has five folds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import config
+from pipeline.classify import evaluate as evaluate_mod
+from pipeline.classify import train as train_mod
+from pipeline.classify.features import cue_match_counts, codebook_cues, lemma_tokens, prepare_input
+from pipeline.classify.model import ARTIFACT_FILE, METADATA_FILE, ProposalClassifier, grouped_folds
+from pipeline.classify.predict import (NEEDS_REVIEW_THRESHOLD, classify_command, classify_frame,
+                                       label_proposals)
+from pipeline.errors import PipelineError
+from pipeline.storage import read_csv, sha256_file, write_csv
+
+# (theme, level, text); each theme's rows are dealt over the five documents in turn.
+PROPOSALS = {
+    "rattsvasende": [
+        ("stat", "Skärpta straff för den som rekryterar barn till grov kriminalitet."),
+        ("stat", "Inför fler poliser i varje lokalpolisområde."),
+        ("stat", "Ge åklagare rätt att använda hemliga tvångsmedel i fler brottsutredningar."),
+        ("stat", "Höj minimistraffet för olaga vapeninnehav."),
+        ("stat", "Kriminalvården ska få fler platser på anstalterna."),
+        ("stat", "Ändra häktningsreglerna så att fler misstänkta kan hållas häktade."),
+        ("stat", "Polisen ska få utökade möjligheter att visitera i utsatta områden."),
+        ("stat", "Kriminalisera deltagande i en kriminell organisation."),
+        ("stat", "Domstolarna ska få fler domare så att rättegångar går snabbare."),
+        ("stat", "Ta bort straffrabatten för unga lagöverträdare mellan 18 och 20 år."),
+    ],
+    "offentlig_miljo": [
+        ("kommun", "Sätt upp fler kameror på torg och i parker där brott ofta begås."),
+        ("kommun", "Förbättra belysningen längs gång- och cykelvägar."),
+        ("kommun", "Anställ fler ordningsvakter i de centrala delarna av staden."),
+        ("kommun", "Planera bort mörka och otrygga platser när nya bostadsområden byggs."),
+        ("kommun", "Forsla bort övergivna bilvrak från gatorna snabbare."),
+        ("kommun", "Sanera klotter inom ett dygn på kommunens fastigheter."),
+        ("region", "Inför trygghetsvärdar på bussar och tåg i kollektivtrafiken."),
+        ("stat", "Ändra lagstiftningen så att kommuner får sätta upp kameror utan tillstånd."),
+        ("kommun", "Stöd föreningar som ordnar nattvandringar i bostadsområdena."),
+        ("stat", "Ge Transportstyrelsen i uppdrag att stoppa målvaktsbilar."),
+    ],
+    "social_prevention": [
+        ("kommun", "Anställ fler fältassistenter som möter unga på kvällar och helger."),
+        ("kommun", "Erbjud alla föräldrar i utsatta områden föräldrastöd."),
+        ("kommun", "Skolan ska ha fler kuratorer för elever i riskzonen."),
+        ("kommun", "Öppna fler fritidsgårdar med längre öppettider."),
+        ("kommun", "Ge fler ungdomar sommarjobb genom kommunen."),
+        ("kommun", "Socialtjänsten ska göra hembesök hos familjer med barn i riskzonen."),
+        ("kommun", "Bygg ut avhopparverksamheten för den som vill lämna kriminaliteten."),
+        ("stat", "Stärk stödet vid utslussning från fängelse så att färre återfaller i brott."),
+        ("region", "Barnavårdscentralerna ska uppmärksamma barn som far illa."),
+        ("kommun", "Satsa på läxhjälp och meningsfull fritid i skolan."),
+    ],
+    "vald_nara_relation": [
+        ("kommun", "Inrätta fler platser på skyddade boenden för våldsutsatta kvinnor."),
+        ("kommun", "Socialtjänstens personal ska utbildas i att upptäcka våld i nära relationer."),
+        ("kommun", "Kvinnojourerna ska få långsiktig finansiering från staden."),
+        ("region", "Sjukhusen ska fråga alla patienter på akuten om de utsatts för våld."),
+        ("region", "Vårdcentralerna ska ha rutiner för att upptäcka våld i nära relation."),
+        ("stat", "Skärp straffet för grov kvinnofridskränkning."),
+        ("stat", "Inför ett nationellt program mot prostitution och människohandel."),
+        ("kommun", "Erbjud behandling till män som utövar våld mot sin partner."),
+        ("kommun", "Barn som upplever våld i hemmet ska få eget stöd av socialtjänsten."),
+        ("stat", "Gör sexuella trakasserier på nätet till ett eget brott."),
+    ],
+    "narkotika": [
+        ("kommun", "Öka tillgången på öppenvård för unga med missbruk."),
+        ("kommun", "Inför drogtester i skolan med föräldrarnas samtycke."),
+        ("region", "Regionen ska korta köerna till beroendevården."),
+        ("region", "Psykiatrin och beroendevården ska samarbeta kring personer med narkotikaberoende."),
+        ("stat", "Polisen ska prioritera att slå mot langning av narkotika."),
+        ("stat", "Klassa nya syntetiska droger som narkotika snabbare."),
+        ("kommun", "Starta ett drogförebyggande arbete i alla högstadieskolor."),
+        ("region", "Sprututbyte och substitutionsbehandling ska erbjudas på sjukhusen."),
+        ("kommun", "Socialtjänsten ska ge stöd till anhöriga till personer med missbruk."),
+        ("stat", "Tullverket ska få mer resurser för att stoppa narkotikasmuggling."),
+    ],
+    "brottsoffer_vittnen": [
+        ("kommun", "Inrätta ett särskilt vittnesstöd för den som vittnar i rättegångar."),
+        ("kommun", "Öppna en tipstelefon där invånare anonymt kan lämna uppgifter om brott."),
+        ("kommun", "Ge ekonomisk hjälp till företagare som drabbas av skadegörelse."),
+        ("kommun", "Brottsofferjouren ska få ett fast bidrag från kommunen."),
+        ("stat", "Vittnen ska kunna vara anonyma i mål om grov brottslighet."),
+        ("stat", "Inrätta en nationell myndighet för vittnesskydd."),
+        ("stat", "Gör det enklare att anmäla brott digitalt."),
+        ("stat", "Brottsoffer ska få ersättning från staten direkt efter domen."),
+        ("region", "Sjukhusen ska erbjuda krisstöd till brottsoffer som söker vård."),
+        ("kommun", "Stärk stödet till barn som har bevittnat brott."),
+    ],
+}
+
+DOCS = ["doc-a", "doc-b", "doc-c", "doc-d", "doc-e"]
+SECTIONS = {
+    "doc-a": "Trygghetspolitiskt program > Våra förslag",
+    "doc-b": "Ett tryggare Malmö",
+    "doc-c": "Handlingsplan för trygghet > Åtgärder",
+    "doc-d": "Valprogram 2022 > Trygghet",
+    "doc-e": "Program för ett säkert samhälle",
+}
+INTROS = {
+    "doc-a": "Socialdemokraterna i Malmö vill:",
+    "doc-b": "Moderaterna vill:",
+    "doc-c": "Malmö stad ska:",
+    "doc-d": "Vänsterpartiet vill:",
+    "doc-e": "Vi föreslår:",
+}
+
+
+def fixture_frame() -> pd.DataFrame:
+    rows = []
+    for theme, items in PROPOSALS.items():
+        for i, (level, text) in enumerate(items):
+            doc = DOCS[i % len(DOCS)]
+            national = level == "stat" and doc in ("doc-a", "doc-c")
+            rows.append({
+                "proposal_id": f"{doc}-{theme}-{i:02d}",
+                "doc_id": doc,
+                "doc_sha256": f"{DOCS.index(doc):064x}",
+                "unit": "bullet",
+                "actor": INTROS[doc].split(" vill")[0],
+                "intro": "Förslag på nationell nivå:" if national else INTROS[doc],
+                "level_hint": "stat" if national else "",
+                "section": SECTIONS[doc],
+                "text": text,
+                "theme": theme,
+                "level": level,
+            })
+    return pd.DataFrame(rows).sort_values("proposal_id", kind="mergesort").reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def frame() -> pd.DataFrame:
+    return fixture_frame()
+
+
+@pytest.fixture(scope="module")
+def classifier(frame) -> ProposalClassifier:
+    return ProposalClassifier().fit(frame, frame["theme"], frame["level"])
+
+
+@pytest.fixture(scope="module")
+def model_dir(classifier, tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    classifier.save(d)
+    return d
+
+
+# ---------------------------------------------------------------- features
+
+
+def test_fixture_shape(frame):
+    assert len(frame) == 60
+    assert set(frame["level"]) == {"kommun", "region", "stat"}
+    assert frame["doc_id"].nunique() == 5
+
+
+def test_lemmas_and_cues():
+    assert lemma_tokens("Skärp straffen för vapenbrott!") == ["skärpa", "straff", "föra", "vapenbrott"]
+    table = codebook_cues("theme")
+    labels = [lab for lab, _ in table]
+    counts = cue_match_counts(["En kamera och bättre belysning på torget", ""], table)
+    assert counts[0, labels.index("offentlig_miljo")] == 3  # kamera, belysning, torg
+    assert counts[1].sum() == 0
+    # multi-word cue across a line break, at a word start only
+    counts = cue_match_counts(["våld i nära\nrelationer", "ovärdig"], table)
+    assert counts[0, labels.index("vald_nara_relation")] == 1
+    assert counts[1].sum() == 0
+
+
+def test_prepare_input_fills_missing_columns_and_level_hint():
+    X = prepare_input(pd.DataFrame({"text": ["Fler poliser."], "intro": ["Förslag på nationell nivå:"]}))
+    assert list(X.columns) == ["text", "section", "intro", "level_hint"]
+    assert X.loc[0, "section"] == "" and X.loc[0, "level_hint"] == "stat"
+
+
+# ---------------------------------------------------------------- the model
+
+
+UNSEEN = [
+    ("Skärp straffen för vapenbrott.", "rattsvasende", "stat"),
+    ("Fler kameror och bättre belysning i parkerna.", "offentlig_miljo", "kommun"),
+    ("Fältassistenterna ska finnas ute i skolorna och på fritidsgårdarna.", "social_prevention", "kommun"),
+    ("Fler platser på skyddat boende för kvinnor som utsatts för våld.", "vald_nara_relation", "kommun"),
+]
+
+
+def test_predicts_sensible_labels_on_unseen_sentences(classifier):
+    df = pd.DataFrame({"text": [t for t, _, _ in UNSEEN]})
+    pred = classifier.predict(df)
+    assert list(pred["theme"]) == [th for _, th, _ in UNSEEN]
+    assert list(pred["level"]) == [lv for _, _, lv in UNSEEN]
+    for target in ("theme", "level"):
+        conf = pred[f"{target}_confidence"]
+        assert ((conf >= 0) & (conf <= 1)).all()
+        proba = classifier.predict_proba(df, target)
+        assert np.allclose(proba.sum(axis=1), 1.0)
+        assert np.allclose(proba.max(axis=1), conf)
+
+
+def test_training_is_deterministic(frame, classifier, model_dir, tmp_path):
+    again = ProposalClassifier().fit(frame, frame["theme"], frame["level"])
+    df = pd.DataFrame({"text": [t for t, _, _ in UNSEEN] + list(frame["text"][:10])})
+    for target in ("theme", "level"):
+        pd.testing.assert_frame_equal(classifier.predict_proba(df, target), again.predict_proba(df, target),
+                                      check_exact=True)
+    again.save(tmp_path)
+    for name in (ARTIFACT_FILE, METADATA_FILE):
+        assert (tmp_path / name).read_bytes() == (model_dir / name).read_bytes()
+
+
+def test_metadata(model_dir):
+    meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
+    assert meta["n_examples"] == 60 and meta["n_documents"] == 5
+    assert meta["codebook_version"] == 1
+    assert {"python", "scikit-learn", "pandas", "numpy"} <= set(meta["versions"])
+    assert meta["targets"]["level"]["labels"] == ["kommun", "region", "stat"]
+    assert len(meta["labels_sha256"]) == 64 and len(meta["artifact_sha256"]) == 64
+    assert "time" not in json.dumps(meta).lower()
+
+
+def test_load_roundtrip(classifier, model_dir):
+    loaded = ProposalClassifier.load(model_dir)
+    df = pd.DataFrame({"text": [t for t, _, _ in UNSEEN]})
+    pd.testing.assert_frame_equal(loaded.predict(df), classifier.predict(df))
+
+
+def test_other_sklearn_version_is_refused(model_dir, tmp_path):
+    for name in (ARTIFACT_FILE, METADATA_FILE):
+        (tmp_path / name).write_bytes((model_dir / name).read_bytes())
+    meta = json.loads((tmp_path / METADATA_FILE).read_text(encoding="utf-8"))
+    meta["versions"]["scikit-learn"] = "0.24.2"
+    (tmp_path / METADATA_FILE).write_text(json.dumps(meta), encoding="utf-8")
+    import sklearn
+
+    with pytest.raises(PipelineError) as err:
+        ProposalClassifier.load(tmp_path)
+    assert str(err.value) == (f"model built with scikit-learn 0.24.2, this is {sklearn.__version__}: "
+                              "run `make train` (python -m pipeline train) to retrain")
+
+
+def test_missing_or_damaged_model(model_dir, tmp_path):
+    with pytest.raises(PipelineError, match="make train"):
+        ProposalClassifier.load(tmp_path / "nothing")
+    for name in (ARTIFACT_FILE, METADATA_FILE):
+        (tmp_path / name).write_bytes((model_dir / name).read_bytes())
+    (tmp_path / ARTIFACT_FILE).write_bytes(b"garbage")
+    with pytest.raises(PipelineError, match="sha256"):
+        ProposalClassifier.load(tmp_path)
+
+
+def test_small_classes_and_single_class():
+    df = pd.DataFrame({"text": ["Fler poliser.", "Fler kameror.", "Mer belysning.", "Skärp straffen."]})
+    clf = ProposalClassifier().fit(df, ["rattsvasende", "offentlig_miljo", "offentlig_miljo", "rattsvasende"],
+                                   ["stat"] * 4)
+    pred = clf.predict(pd.DataFrame({"text": ["Kameror på torget."]}))
+    assert pred.loc[0, "level"] == "stat" and pred.loc[0, "level_confidence"] == 1.0
+    assert 0 <= pred.loc[0, "theme_confidence"] <= 1
+
+
+# ------------------------------------------------------------------ predict
+
+
+def test_classify_frame_flags_low_confidence(classifier, frame):
+    out = classify_frame(frame.drop(columns=["theme", "level"]), classifier)
+    for col in ("theme", "theme_confidence", "level", "level_confidence", "needs_review"):
+        assert col in out.columns
+    low = (out["theme_confidence"] < NEEDS_REVIEW_THRESHOLD) | (out["level_confidence"] < NEEDS_REVIEW_THRESHOLD)
+    assert (out["needs_review"] == low).all()
+    assert (out["theme"] == frame["theme"]).mean() > 0.9  # training data
+
+
+def test_classify_command_with_other_columns(model_dir, tmp_path):
+    inp, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    write_csv(pd.DataFrame({
+        "id": ["1", "2"],
+        "forslag": ["Skärp straffen för vapenbrott.", "Fler kameror och bättre belysning i parkerna."],
+        "rubrik": ["Förslag", "Trygga platser"],
+    }), inp)
+    args = argparse.Namespace(inp=inp, out=out, text_col="forslag", context_cols=["rubrik"], models=model_dir)
+    assert classify_command(args) == 0
+    result = read_csv(out)
+    assert list(result.columns) == ["id", "forslag", "rubrik", "theme", "theme_confidence", "level",
+                                    "level_confidence", "needs_review"]
+    assert list(result["theme"]) == ["rattsvasende", "offentlig_miljo"]
+    first = out.read_bytes()
+    classify_command(args)
+    assert out.read_bytes() == first
+
+    args.text_col = "text"
+    with pytest.raises(PipelineError, match="text column 'text' not found; available columns: id, forslag, rubrik"):
+        classify_command(args)
+
+
+def test_label_proposals(model_dir, tmp_path, frame, caplog):
+    proposals = frame.drop(columns=["theme", "level"]).head(3)
+    out = label_proposals(proposals, model_dir)
+    assert (out["label_source"] == "model").all() and (out["theme"] != "").all()
+    with caplog.at_level(logging.WARNING):
+        empty = label_proposals(proposals, tmp_path / "no-model")
+    assert "make train" in caplog.text
+    assert (empty[["theme", "level", "needs_review", "label_source"]] == "").all().all()
+
+
+# -------------------------------------------------------- labels and training
+
+
+def _labels_csv(path, rows):
+    write_csv(pd.DataFrame(rows, columns=["proposal_id", "doc_sha256", "theme", "level", "annotator", "note"]),
+              path)
+
+
+def test_labels_outside_codebook_name_file_and_row(tmp_path):
+    _labels_csv(tmp_path / "labels.csv", [
+        ["p1", "a" * 64, "rattsvasende", "stat", "AB", ""],
+        ["p2", "a" * 64, "vapen", "stat", "AB", ""],
+    ])
+    with pytest.raises(PipelineError) as err:
+        train_mod.training_labels(tmp_path)
+    msg = str(err.value)
+    assert str(tmp_path / "labels.csv") in msg and "row 3" in msg and "'vapen'" in msg
+
+    _labels_csv(tmp_path / "labels.csv", [["p1", "a" * 64, "rattsvasende", "kommunal", "AB", ""]])
+    with pytest.raises(PipelineError, match=r"labels\.csv, row 2: level 'kommunal'"):
+        train_mod.training_labels(tmp_path)
+
+
+def test_labels_duplicates(tmp_path, caplog):
+    _labels_csv(tmp_path / "labels.csv", [
+        ["p2", "a" * 64, "narkotika", "kommun", "AB", ""],
+        ["p1", "a" * 64, "rattsvasende", "stat", "AB", ""],
+        ["p1", "a" * 64, "rattsvasende", "stat", "CD", "same"],
+        ["p3", "a" * 64, "narkotika", "kommun", "AB", ""],
+        ["p3", "a" * 64, "narkotika", "region", "CD", "disagree"],
+    ])
+    with caplog.at_level(logging.WARNING):
+        labels = train_mod.training_labels(tmp_path)
+    assert list(labels.columns) == ["proposal_id", "doc_sha256", "theme", "level"]
+    assert list(labels["proposal_id"]) == ["p1", "p2"]
+    assert "conflicting" in caplog.text
+
+
+def _fake_corpus(tmp_path, frame):
+    """Files whose sha256 the fixture's documents get, and an extractor over them."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    sha_of = {}
+    for doc in DOCS:
+        path = raw / f"{doc}.txt"
+        path.write_text(f"dokument {doc}\n", encoding="utf-8")
+        sha_of[doc] = sha256_file(path)
+    proposals = frame.drop(columns=["theme", "level"]).copy()
+    proposals["doc_sha256"] = proposals["doc_id"].map(sha_of)
+    calls = []
+
+    def extract(paths):
+        calls.append([p.name for p in paths])
+        names = {p.stem for p in paths}
+        return proposals[proposals["doc_id"].isin(names)].reset_index(drop=True)
+
+    labels = frame[["proposal_id", "doc_id", "theme", "level"]].copy()
+    labels["doc_sha256"] = labels["doc_id"].map(sha_of)
+    return raw, extract, labels[["proposal_id", "doc_sha256", "theme", "level"]], calls
+
+
+def test_labelled_proposals_join_and_warnings(tmp_path, frame, caplog):
+    raw, extract, labels, calls = _fake_corpus(tmp_path, frame)
+    (raw / "doc-e.txt").unlink()  # one document gone: its 12 labels are skipped
+    extra = pd.DataFrame([["doc-a-gone", labels["doc_sha256"][0], "narkotika", "kommun"]], columns=labels.columns)
+    labels = pd.concat([labels, extra], ignore_index=True)
+    with caplog.at_level(logging.WARNING):
+        joined = train_mod.labelled_proposals(labels, dirs=[raw, tmp_path / "absent"], extract=extract)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2
+    assert "12 label(s) skipped: their 1 document(s)" in warnings[0]
+    assert "1 label(s) skipped" in warnings[1] and "doc-a-gone" in warnings[1]
+    assert len(joined) == 48 and set(joined["doc_id"]) == set(DOCS[:4])
+    assert calls == [sorted(f"{d}.txt" for d in DOCS[:4])] or len(calls[0]) == 4
+    assert {"text", "section", "intro", "theme", "level"} <= set(joined.columns)
+
+
+def test_train_command_end_to_end(tmp_path, frame, monkeypatch):
+    raw, extract, labels, _ = _fake_corpus(tmp_path, frame)
+    labels_dir = tmp_path / "labels"
+    labels_dir.mkdir()
+    rows = labels.assign(annotator="AB", note="")
+    write_csv(rows, labels_dir / "labels.csv")
+    monkeypatch.setattr(config, "RAW_DIR", raw)
+    monkeypatch.setattr(config, "REAL_CORPUS_DIR", tmp_path / "no-corpus")
+    monkeypatch.setattr(train_mod, "_default_extractor", lambda: extract)
+    args = argparse.Namespace(processed=tmp_path / "processed", labels=labels_dir, models=tmp_path / "models")
+    assert train_mod.train_command(args) == 0
+    meta = json.loads((tmp_path / "models" / METADATA_FILE).read_text(encoding="utf-8"))
+    assert meta["n_examples"] == 60
+    cv = meta["cv_scores"]
+    assert cv["n_folds"] == 5 and 0 <= cv["theme"]["macro_f1"] <= 1 and len(cv["level"]["macro_f1_per_fold"]) == 5
+    model = ProposalClassifier.load(tmp_path / "models")
+    assert model.predict(pd.DataFrame({"text": ["Skärp straffen för vapenbrott."]})).loc[0, "theme"] == "rattsvasende"
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+def test_grouped_folds_keep_documents_apart():
+    groups = np.array(["a", "a", "b", "c", "c", "c"])
+    folds, k = grouped_folds(groups, 5)
+    assert k == 3 and len(folds) == 3
+    for train_idx, test_idx in folds:
+        assert not set(groups[train_idx]) & set(groups[test_idx])
+    assert grouped_folds(np.array(["a", "a"]), 5) == ([], 1)
+
+
+def test_evaluate_writes_report_and_pngs(frame, tmp_path):
+    info = evaluate_mod.evaluate_frame(frame, tmp_path)
+    report = (tmp_path / "evaluation.md").read_text(encoding="utf-8")
+    for name in ("confusion_theme.png", "confusion_level.png", "learning_curve.png"):
+        assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"({name})" in report
+    assert "GroupKFold by document, 5 folds" in report
+    assert "| cue words (codebook) |" in report and "| majority class |" in report
+    assert "theme macro-F1 − cue baseline" in report and "No reviewer corrections yet" in report
+    th = info["results"]["theme"]
+    assert f"| model | {th['model']['accuracy']:.3f} | {th['model']['macro_f1']:.3f} |" in report
+    # the majority baseline predicts one label per fold: far below the model
+    assert th["majority"]["macro_f1"] < th["model"]["macro_f1"]
+    assert th["model"]["macro_f1"] > 0.5
+    assert [row["fraction"] for row in info["learning_curve"]] == [0.25, 0.5, 0.75, 1.0]
+
+    # fewer documents than folds: as many folds as documents, said in the report
+    small = frame[frame["doc_id"].isin(DOCS[:3])]
+    corrected = small.assign(level="stat")
+    out = tmp_path / "small"
+    evaluate_mod.evaluate_frame(small, out, corrected=corrected, fractions=(0.5, 1.0))
+    text = (out / "evaluation.md").read_text(encoding="utf-8")
+    assert "Only 3 documents: 3 folds (one per document) instead of 5." in text
+    assert "| with reviewer corrections | 36 |" in text
+    first = (out / "evaluation.md").read_bytes(), (out / "learning_curve.png").read_bytes()
+    evaluate_mod.evaluate_frame(small, out, corrected=corrected, fractions=(0.5, 1.0))
+    assert ((out / "evaluation.md").read_bytes(), (out / "learning_curve.png").read_bytes()) == first
