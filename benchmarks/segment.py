@@ -55,15 +55,25 @@ MODES = {"paragraphs": True, "running": False}
 Segmenter = Callable[[list[str]], list[list[int]]]  # texts -> sentence end offsets per text
 
 
-def stanza_segmenter() -> Segmenter:
+def _stanza(repair: bool) -> Segmenter:
     from pipeline.segment import load_segmenter, sentence_spans
 
     load_segmenter()
 
     def run(texts: list[str]) -> list[list[int]]:
-        return [[end for _, end in spans] for spans in sentence_spans(texts)]
+        return [[end for _, end in spans] for spans in sentence_spans(texts, repair=repair)]
 
     return run
+
+
+def stanza_segmenter() -> Segmenter:
+    """Our segmenter as the pipeline runs it: Stanza plus the punctuation repair."""
+    return _stanza(repair=True)
+
+
+def stanza_raw_segmenter() -> Segmenter:
+    """Stanza's tokenizer alone."""
+    return _stanza(repair=False)
 
 
 def spacy_segmenter() -> Segmenter:
@@ -108,6 +118,7 @@ def regex_segmenter() -> Segmenter:
 
 METHODS: dict[str, Callable[[], Segmenter]] = {
     "stanza": stanza_segmenter,
+    "stanza-raw": stanza_raw_segmenter,
     "spacy": spacy_segmenter,
     "regex": regex_segmenter,
 }

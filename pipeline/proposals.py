@@ -42,7 +42,12 @@ _NOT_VERBS = {
     "denna", "detta", "dessa", "alla", "många", "andra", "samma", "vilka", "sedan", "varje",
     "flera", "hela", "enda", "våra", "sina", "vara", "bara", "dessutom", "nya", "stora",
 }
-_INLINE_FIRST_PERSON = re.compile(r"\bvi\b[^.!?]{0,40}?\bvill\b(?!\s*:)|\bvill\s+vi\b", re.I)
+# "Vi vill …", "Vi Socialdemokrater vill …", "Därför vill vi …" (not "vi är för dig som vill").
+_INLINE_FIRST_PERSON = re.compile(r"\bvi(?:\s+(?!som\b|dig\b|är\b|har\b)\w+){0,2}\s+vill\b(?!\s*:)|\bvill\s+vi\b", re.I)
+# A named actor wanting something: "Vänsterpartiet vill", "MalmöAlliansen vill".
+_NAMED_WANTS = re.compile(r"\b([A-ZÅÄÖ][\wåäöÅÄÖ]+(?:\s+i\s+[A-ZÅÄÖ]\w+)?)\s+vill\b(?!\s*:)")
+_REFERENCE_RE = re.compile(r"\(\d{4}\)|\bSOU\s+\d{4}|\bSkr\.|\bLag\s+\(\d{4}:|\bdnr\b|https?://", re.I)
+_STATISTIC_RE = re.compile(r"^\W*\d|\d+(?:[,.]\d+)?\s*(?:%|procent)|\bantal\b.*\d", re.I)
 
 
 def load_metadata(raw_dirs: list[Path]) -> dict[str, dict]:
@@ -95,7 +100,35 @@ def _asks(sentence: str) -> bool:
     if not first:
         return False
     w = first.group(0).lower()
-    return w == "att" or (w.endswith("a") and len(w) > 3 and w not in _NOT_VERBS)
+    # Infinitive/imperative of the large -a conjugation ("Inrätta", "Utöka"); not the
+    # definite plural of nouns ("Transporterna").
+    verbish = w.endswith("a") and len(w) > 3 and not w.endswith(("rna", "na")) and w not in _NOT_VERBS
+    return w == "att" or verbish
+
+
+def _is_proposal_list(bullets: list[Block]) -> bool:
+    """A list nobody introduced: proposals only if most bullets ask for something and
+    few are statistics or references."""
+    if not bullets:
+        return False
+    asks = sum(_asks(b.text) for b in bullets)
+    other = sum(bool(_REFERENCE_RE.search(b.text) or _STATISTIC_RE.search(b.text)) for b in bullets)
+    return asks >= 0.6 * len(bullets) and other <= 0.3 * len(bullets)
+
+
+def infer_actor(blocks: list[Block]) -> str:
+    """The document's own actor when no metadata names it: the name that most often
+    "vill" something in the text (e.g. a party writing about itself), if any does twice."""
+    counts: dict[str, int] = defaultdict(int)
+    for b in blocks:
+        for m in _NAMED_WANTS.finditer(b.text):
+            name = m.group(1)
+            if name.lower() not in {"vi", "man", "den", "det", "som", "de", "du", "alla", "ingen", "jag"}:
+                counts[name] += 1
+    if not counts:
+        return ""
+    name, n = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
+    return name if n >= 2 else ""
 
 
 class _DocProposals:
@@ -181,7 +214,13 @@ class _DocProposals:
                 continue
             if b.kind == "bullet":
                 if self._intro is None:
-                    i += 1  # a list nobody introduced as wanted: statistics, references
+                    run = self._bullet_run(i)
+                    if not _is_proposal_list(run):
+                        i += len(run)  # statistics, references, contents: not proposals
+                        continue
+                    for r in run:
+                        self.statements(self.add("bullet", r, r.text, None), r)
+                    i += len(run)
                     continue
                 if nxt is not None and nxt.kind == "paragraph" and self._is_title_list(i):
                     desc, j = self._description(i + 1)
@@ -207,6 +246,12 @@ class _DocProposals:
             parts.append(self.blocks[j].text)
             j += 1
         return " ".join(parts), j
+
+    def _bullet_run(self, i: int) -> list[Block]:
+        j = i
+        while j < len(self.blocks) and self.blocks[j].kind == "bullet":
+            j += 1
+        return self.blocks[i:j]
 
     def _is_title_list(self, i: int) -> bool:
         """Bullets each followed by a paragraph: a list of titled entries."""
@@ -236,6 +281,7 @@ def find_proposals(documents: list[Document], blocks: list[Block], sentences: li
         if doc.status != "ok":
             continue
         doc_sents = {bid: ss for (d, bid), ss in sents.items() if d == doc.doc_id}
-        actor = str((meta.get(doc.source_file) or {}).get("actor", "") or "")
-        out += _DocProposals(doc, by_doc.get(doc.doc_id, []), doc_sents, actor).run()
+        doc_blocks = by_doc.get(doc.doc_id, [])
+        actor = str((meta.get(doc.source_file) or {}).get("actor", "") or "") or infer_actor(doc_blocks)
+        out += _DocProposals(doc, doc_blocks, doc_sents, actor).run()
     return out

@@ -176,11 +176,32 @@ def _spans_for_chunk(nlp, texts: list[str]) -> list[list[tuple[int, int]]]:
     return out
 
 
-def sentence_spans(texts: list[str]) -> list[list[tuple[int, int]]]:
+# A sentence ends in terminal punctuation, optionally followed by closing quotes or brackets.
+_TERMINAL_RE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+
+
+def join_unpunctuated(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Undo splits after a sentence that has no terminal punctuation.
+
+    Talbanken's tokenizer sometimes ends a sentence before a capitalised proper noun
+    ("Vi vill bygga | Malmö helt med …"). Within one block (a paragraph or a bullet;
+    headings are blocks of their own) a sentence boundary needs punctuation."""
+    out: list[tuple[int, int]] = []
+    for start, end in spans:
+        if out and not _TERMINAL_RE.search(text[out[-1][0]:out[-1][1]]):
+            out[-1] = (out[-1][0], end)
+        else:
+            out.append((start, end))
+    return out
+
+
+def sentence_spans(texts: list[str], repair: bool = True) -> list[list[tuple[int, int]]]:
     """For each text, the (start, end) character offsets of its sentences.
 
     Spans are stripped of surrounding whitespace, in text order, and never cross
     from one text into another. All texts are segmented in few Stanza calls.
+    With ``repair`` (the default) splits after unpunctuated text are undone
+    (:func:`join_unpunctuated`).
     """
     texts = list(texts)
     nlp = load_segmenter()
@@ -188,6 +209,8 @@ def sentence_spans(texts: list[str]) -> list[list[tuple[int, int]]]:
     with _torch_threads(TORCH_THREADS):
         for i, j in _chunks(texts, CHUNK_CHARS):
             out.extend(_spans_for_chunk(nlp, texts[i:j]))
+    if repair:
+        out = [join_unpunctuated(t, sp) for t, sp in zip(texts, out)]
     return out
 
 

@@ -111,7 +111,7 @@ def evaluate_target(frame: pd.DataFrame, target: str, folds) -> dict:
         majority[test_idx] = maj
         cues[test_idx] = cue_baseline_predict(frame.iloc[test_idx], target, maj)
     order = load_codebook().ids(target)
-    present = set(y) | set(pred) | set(cues) | set(majority)
+    present = set(y) | set(pred)  # rows and columns of the model's confusion matrix
     labels = [lab for lab in order if lab in present] + sorted(present - set(order))
     gold = [lab for lab in labels if lab in set(y)]
     p, r, f, s = precision_recall_fscore_support(y, pred, labels=gold, zero_division=0)

@@ -129,13 +129,26 @@ class LinearClassifier(BaseEstimator, ClassifierMixin):
         return self.classes_[np.argmax(proba, axis=1)]
 
 
+class StableTfidfVectorizer(TfidfVectorizer):
+    """TfidfVectorizer whose pickle is the same in every process.
+
+    scikit-learn caches ``id(self.stop_words)`` (a memory address) in
+    ``_stop_words_id``; it is only a "checked already" marker, dropped here so that
+    the same training data gives the same artifact bytes."""
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_stop_words_id", None)
+        return state
+
+
 def _word_tfidf(ngram_range=(1, 2)) -> TfidfVectorizer:
-    return TfidfVectorizer(tokenizer=lemma_tokens, lowercase=False, token_pattern=None,
+    return StableTfidfVectorizer(tokenizer=lemma_tokens, lowercase=False, token_pattern=None,
                            ngram_range=ngram_range, sublinear_tf=True)
 
 
 def _context_tfidf() -> TfidfVectorizer:
-    return TfidfVectorizer(tokenizer=context_tokens, lowercase=False, token_pattern=None,
+    return StableTfidfVectorizer(tokenizer=context_tokens, lowercase=False, token_pattern=None,
                            ngram_range=(1, 1), sublinear_tf=True)
 
 
@@ -144,7 +157,7 @@ def build_features() -> ColumnTransformer:
     return ColumnTransformer(
         [
             ("words", _word_tfidf(), "text"),
-            ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True,
+            ("chars", StableTfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True,
                                       sublinear_tf=True), "text"),
             ("section", _context_tfidf(), "section"),
             ("intro", _context_tfidf(), "intro"),
