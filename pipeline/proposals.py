@@ -81,12 +81,17 @@ def proposal_id(doc_sha256: str, text: str, occurrence: int) -> str:
     return f"p{h[:15]}"
 
 
+_SENTENCE_ADVERBS = {"därför", "dessutom", "nu", "då", "här", "också", "även", "sedan", "samtidigt",
+                     "vidare", "slutligen", "alltså", "det", "vi", "genom", "förslag", "och", "men"}
+
+
 def _actor_from_intro(intro: str) -> str:
-    m = _ACTOR_INTRO_RE.match(" ".join(intro.split()))
+    last = re.split(r"(?<=[.!?])\s+", " ".join(intro.split()))[-1]
+    m = _ACTOR_INTRO_RE.match(last)
     if not m:
         return ""
     actor = m.group("actor").strip()
-    if actor.lower() in {"vi", "det", "genom att", "vi också"} or actor.lower().startswith(("förslag", "vi ")):
+    if not actor[:1].isupper() or actor.split()[0].lower() in _SENTENCE_ADVERBS:
         return ""
     return actor
 
@@ -118,12 +123,16 @@ def _is_proposal_list(bullets: list[Block]) -> bool:
 
 def infer_actor(blocks: list[Block]) -> str:
     """The document's own actor when no metadata names it: the name that most often
-    "vill" something in the text (e.g. a party writing about itself), if any does twice."""
+    "vill" something in the text (a party writing about itself), if one does so at
+    least twice, else ''."""
+    # A name is capitalised mid-sentence too ("… för Vänsterpartiet är …"); an
+    # adverb that opens a sentence ("Därför vill vi") is not.
+    mid_caps = {m.group(1) for b in blocks for m in re.finditer(r"[a-zåäö,]\s+([A-ZÅÄÖ][\wåäöÅÄÖ]+)", b.text)}
     counts: dict[str, int] = defaultdict(int)
     for b in blocks:
         for m in _NAMED_WANTS.finditer(b.text):
             name = m.group(1)
-            if name.lower() not in {"vi", "man", "den", "det", "som", "de", "du", "alla", "ingen", "jag"}:
+            if name.split()[0] in mid_caps:
                 counts[name] += 1
     if not counts:
         return ""

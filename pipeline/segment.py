@@ -195,13 +195,14 @@ def join_unpunctuated(text: str, spans: list[tuple[int, int]]) -> list[tuple[int
     return out
 
 
-def sentence_spans(texts: list[str], repair: bool = True) -> list[list[tuple[int, int]]]:
+def sentence_spans(texts: list[str], repair: bool = False) -> list[list[tuple[int, int]]]:
     """For each text, the (start, end) character offsets of its sentences.
 
     Spans are stripped of surrounding whitespace, in text order, and never cross
     from one text into another. All texts are segmented in few Stanza calls.
-    With ``repair`` (the default) splits after unpunctuated text are undone
-    (:func:`join_unpunctuated`).
+    With ``repair``, splits after unpunctuated text are undone
+    (:func:`join_unpunctuated`); :func:`segment_blocks` uses it for document
+    blocks, where a heading is a block of its own.
     """
     texts = list(texts)
     nlp = load_segmenter()
@@ -218,9 +219,14 @@ def segment_blocks(blocks: list[Block]) -> list[Sentence]:
     """The sentences of each block, in block order.
 
     ``sentence_id`` runs from 0 within each ``doc_id``; offsets are into ``block.text``.
+    A sentence boundary inside a block needs terminal punctuation
+    (:func:`join_unpunctuated`): on UD Talbanken, whose running text holds unpunctuated
+    headlines, that rule costs recall (benchmarks/segment.py shows both), but in a
+    document block, where headings stand alone, it removes Stanza's splits before
+    capitalised names ("Vi vill bygga | Malmö helt …").
     """
     blocks = list(blocks)
-    spans = sentence_spans([b.text for b in blocks])
+    spans = sentence_spans([b.text for b in blocks], repair=True)
     next_id: dict[str, int] = {}
     sentences: list[Sentence] = []
     for block, block_spans in zip(blocks, spans):
