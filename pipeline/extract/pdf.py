@@ -112,7 +112,21 @@ def _rows(chars: list[dict]) -> list[list[dict]]:
         rows.append([c])
     for r in rows:
         r.sort(key=lambda c: c["x0"])
-    return rows
+    return [_drop_hidden_spaces(r) for r in rows]
+
+
+def _drop_hidden_spaces(row: list[dict]) -> list[dict]:
+    """A space glyph drawn over a letter (a tab-stop artefact: "S änka") is no gap."""
+    glyphs = [c for c in row if c["text"] not in SPACE_CHARS]
+    out = []
+    for c in row:
+        if c["text"] in SPACE_CHARS:
+            w = max(c["x1"] - c["x0"], 0.1)
+            if any(min(c["x1"], g["x1"]) - max(c["x0"], g["x0"]) > 0.5 * w for g in glyphs
+                   if g["x0"] < c["x1"] and g["x1"] > c["x0"]):
+                continue
+        out.append(c)
+    return out
 
 
 def _split_segments(row: list[dict]) -> list[list[dict]]:
@@ -141,6 +155,16 @@ def _drop_footnote_marks(seg: list[dict]) -> list[dict]:
     ]
 
 
+# Swedish words of one letter; hunspell also accepts every letter as an abbreviation.
+_ONE_LETTER_WORDS = {"i", "å", "ö", "I", "Å", "Ö"}
+
+
+def _fragment_is_word(w: str) -> bool:
+    if len(w) == 1:
+        return w in _ONE_LETTER_WORDS
+    return is_word(w) or is_word(w.lower())
+
+
 def _join_decision(left: str, right: str, gap: float, word_gap: float) -> bool:
     """Should two glyph runs separated by an unfilled gap be one word?"""
     lw, rw = left.split()[-1] if left.split() else "", right.split()[0] if right.split() else ""
@@ -151,7 +175,7 @@ def _join_decision(left: str, right: str, gap: float, word_gap: float) -> bool:
         return False
     joined = lw_core + rw_core
     j_ok = is_word(joined) or is_word(joined.lower())
-    parts_ok = (is_word(lw_core) or is_word(lw_core.lower())) and (is_word(rw_core) or is_word(rw_core.lower()))
+    parts_ok = _fragment_is_word(lw_core) and _fragment_is_word(rw_core)
     if j_ok and not parts_ok:
         return True
     if parts_ok and not j_ok:
@@ -226,29 +250,56 @@ def _lookahead(seg: list[dict], start: dict) -> str:
     return "".join(out)
 
 
-def _find_gutter(segs: list[tuple[float, float]], width: float) -> float | None:
-    """x of a vertical gutter that splits the page into two text columns, if any."""
-    if len(segs) < 8:
+def _word_boxes(row: list[dict]) -> list[tuple[float, float]]:
+    """x extents of the words of a row (split at space glyphs and at word-wide gaps)."""
+    boxes: list[list[float]] = []
+    prev = None
+    for c in row:
+        if c["text"] in SPACE_CHARS:
+            prev = None
+            continue
+        if prev is not None and c["x0"] - prev["x1"] <= 0.25 * c["size"] and boxes:
+            boxes[-1][1] = c["x1"]
+        else:
+            boxes.append([c["x0"], c["x1"]])
+        prev = c
+    return [(a, b) for a, b in boxes]
+
+
+def _find_gutter(rows: list[list[tuple[float, float]]], width: float) -> float | None:
+    """x of a vertical gutter that splits the page into two text columns, if any.
+
+    The gutter is the widest run of x positions in the middle of the page that the
+    fewest rows cross with a word; full-width rows (a title, a caption) may cross it,
+    but no more than a quarter of the rows. Both sides need text on several rows."""
+    rows = [r for r in rows if sum(b - a for a, b in r) >= 20]  # not page numbers, stray marks
+    if len(rows) < 8:
         return None
     lo, hi = int(width * 0.3), int(width * 0.7)
+    counts = [sum(1 for r in rows if any(a < x < b for a, b in r)) for x in range(lo, hi + 1)]
+    least = min(counts)
+    if least > 0.25 * len(rows):
+        return None
     best, best_run, run_start = None, 0, None
-    for x in range(lo, hi + 1):
-        crossing = sum(1 for a, b in segs if a < x < b)
-        if crossing == 0:
-            if run_start is None:
-                run_start = x
-            run = x - run_start + 1
-            if run > best_run:
-                best_run, best = run, (run_start + x) / 2
+    for k, c in enumerate(counts):
+        if c == least:
+            run_start = k if run_start is None else run_start
+            if k - run_start + 1 > best_run:
+                best_run, best = k - run_start + 1, lo + (run_start + k) / 2
         else:
             run_start = None
     if best is None or best_run < 6:
         return None
-    left = sum(1 for a, b in segs if b <= best)
-    right = sum(1 for a, b in segs if a >= best)
+    left = sum(1 for r in rows if any(b <= best for a, b in r))
+    right = sum(1 for r in rows if any(a >= best for a, b in r))
     if left < 4 or right < 4:
         return None
     return best
+
+
+def _axis_aligned(c: dict) -> bool:
+    m = c.get("matrix")
+    return m is None or (abs(m[1]) < 1e-6 and abs(m[2]) < 1e-6)
 
 
 def page_lines(page, page_no: int) -> list[Line]:
@@ -256,14 +307,25 @@ def page_lines(page, page_no: int) -> list[Line]:
     width, height = float(page.width), float(page.height)
     chars = [
         c for c in dedupe_chars(page.chars)
-        if c.get("upright", True) and c["x0"] < width - 0.5 and c["x1"] > 0.5 and 0 <= c["top"] < height
+        if c.get("upright", True) and _axis_aligned(c)  # rotated text: chart labels, margins
+        and c["x0"] < width - 0.5 and c["x1"] > 0.5 and 0 <= c["top"] < height
     ]
+    rows = _rows(chars)
+    boxes = [_word_boxes(r) for r in rows]
+    gutter = _find_gutter(boxes, width)
     segments: list[list[dict]] = []
-    for row in _rows(chars):
-        for seg in _split_segments(row):
-            seg = _drop_footnote_marks(seg)
-            if any(c["text"] not in SPACE_CHARS for c in seg):
-                segments.append(seg)
+    for row, row_boxes in zip(rows, boxes):
+        parts = [row]
+        if gutter is not None and not any(a < gutter < b for a, b in row_boxes):
+            parts = [[c for c in row if (c["x0"] + c["x1"]) / 2 < gutter],
+                     [c for c in row if (c["x0"] + c["x1"]) / 2 >= gutter]]
+        for part in parts:
+            if not part:
+                continue
+            for seg in _split_segments(part):
+                seg = _drop_footnote_marks(seg)
+                if any(c["text"] not in SPACE_CHARS for c in seg):
+                    segments.append(seg)
     lines: list[Line] = []
     for seg in segments:
         glyphs = [c for c in seg if c["text"] not in SPACE_CHARS]
@@ -278,7 +340,6 @@ def page_lines(page, page_no: int) -> list[Line]:
             top=min(c["top"] for c in glyphs), bottom=max(c["bottom"] for c in glyphs),
             size=sizes.most_common(1)[0][0], bold=bold_n > len(glyphs) / 2,
         ))
-    gutter = _find_gutter([(ln.x0, ln.x1) for ln in lines if len(ln.text) > 3], width)
     if gutter is None:
         return sorted(lines, key=lambda ln: (round(ln.top), ln.x0))
     for ln in lines:
