@@ -26,8 +26,12 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-extract:
+# extract labels proposals with the trained model: train first when labels changed.
+extract: models/metadata.json
 	$(PY) -m pipeline extract --jobs $(JOBS)
+
+models/metadata.json: $(wildcard labels/*.csv) pipeline/classify/codebook.yaml
+	$(PY) -m pipeline train
 
 train:
 	$(PY) -m pipeline train
@@ -43,7 +47,8 @@ bench:
 	$(PY) benchmarks/segment.py
 
 notebook:
-	$(VENV)/bin/jupyter lab notebooks/ || $(VENV)/bin/jupyter notebook notebooks/
+	$(VENV)/bin/jupyter lab notebooks/review_labels.ipynb
 
+# Generated files only: labels/ (human input) is never touched.
 clean:
-	rm -rf processed/*.csv processed/*.json reports/
+	rm -rf processed/*.csv reports/ models/*.pkl models/*.json

@@ -386,8 +386,18 @@ def evaluate_frame(frame: pd.DataFrame, reports_dir: Path, n_splits: int = CV_FO
 def evaluate_command(args) -> int:
     """``python -m pipeline evaluate [--labels DIR] [--reports DIR]``."""
     labels = training_labels(args.labels)
-    frame = labelled_proposals(labels)
-    corrected = corrected_labels(args.labels)
-    corrected_frame = labelled_proposals(corrected) if corrected is not None else None
+    cache: dict = {}
+
+    def extract_once(paths):
+        from pipeline.run import extract_proposals
+
+        key = tuple(str(p) for p in paths)
+        if key not in cache:
+            cache[key] = extract_proposals(paths)
+        return cache[key]
+
+    frame = labelled_proposals(labels, extract=extract_once)
+    corrected = corrected_labels(args.labels, args.processed)
+    corrected_frame = labelled_proposals(corrected, extract=extract_once) if corrected is not None else None
     evaluate_frame(frame, args.reports, corrected=corrected_frame)
     return 0

@@ -13,8 +13,8 @@ Steps:
    folder (``models/classifier.pkl`` + ``models/metadata.json``, see
    :mod:`pipeline.classify.model`).
 
-Reviewer corrections (``labels/corrections.csv``) are not applied here yet:
-:func:`corrected_labels` is the hook the lead wires them into.
+Reviewer corrections (``labels/corrections.csv``) take precedence over the hand
+labels: :func:`corrected_labels` merges them, and training uses the merged labels.
 """
 
 from __future__ import annotations
@@ -78,13 +78,43 @@ def training_labels(labels_dir: Path) -> pd.DataFrame:
     return df.sort_values(["proposal_id", "doc_sha256"], kind="mergesort").reset_index(drop=True)
 
 
-def corrected_labels(labels_dir: Path) -> Optional[pd.DataFrame]:
-    """Hook: labels with reviewer corrections applied, or None when there are none.
+def corrected_labels(labels_dir: Path, processed_dir: Optional[Path] = None) -> Optional[pd.DataFrame]:
+    """Hand labels with reviewer corrections over them (same columns as
+    :func:`training_labels`), or None when ``labels/corrections.csv`` holds none.
 
-    Returns None for now; the lead wires ``pipeline.classify.corrections`` in here
-    (same columns as :func:`training_labels`). :mod:`pipeline.classify.evaluate` then
-    reports "labels only" against "with reviewer corrections"."""
-    return None
+    The latest correction per proposal and field wins. A corrected proposal that has
+    no hand label takes its document hash, and the field the reviewer did not
+    correct, from the extracted tables in ``processed_dir`` (its document and the
+    label ``make extract`` gave it); one found in neither is skipped with a warning."""
+    from pipeline.classify.corrections import corrected_labels as reviewer_labels
+
+    path = Path(labels_dir) / "corrections.csv"
+    if not path.exists():
+        return None
+    base = training_labels(labels_dir)
+    processed_dir = Path(processed_dir or config.PROCESSED_DIR)
+    extracted = pd.DataFrame(columns=["proposal_id", "doc_sha256", "theme", "level"])
+    props_csv, docs_csv = processed_dir / "proposals.csv", processed_dir / "documents.csv"
+    if props_csv.exists() and docs_csv.exists():
+        props, docs = read_csv(props_csv), read_csv(docs_csv)
+        props = props.assign(doc_sha256=props["doc_id"].map(dict(zip(docs["doc_id"], docs["sha256"]))))
+        extracted = props[["proposal_id", "doc_sha256", "theme", "level"]]
+    # Fallback for uncorrected fields: hand labels first, else what extract labelled.
+    fallback = pd.concat([extracted[["proposal_id", "theme", "level"]], base[["proposal_id", "theme", "level"]]])
+    corr = reviewer_labels(path, fallback=fallback)
+    if corr.empty:
+        return None
+    sha = dict(zip(extracted["proposal_id"], extracted["doc_sha256"]))
+    sha.update(zip(base["proposal_id"], base["doc_sha256"]))
+    corr = corr.assign(doc_sha256=corr["proposal_id"].map(sha).fillna(""))
+    unknown = (corr["doc_sha256"] == "") | (corr["theme"] == "") | (corr["level"] == "")
+    if unknown.any():
+        log.warning("%d corrected proposal(s) skipped for training: not in labels/ nor in %s",
+                    int(unknown.sum()), props_csv)
+        corr = corr[~unknown]
+    merged = pd.concat([base[~base["proposal_id"].isin(corr["proposal_id"])], corr[LABEL_COLUMNS]])
+    log.info("%d reviewer correction(s) applied to the training labels", len(corr))
+    return merged.sort_values(["proposal_id", "doc_sha256"], kind="mergesort").reset_index(drop=True)
 
 
 # -------------------------------------------------------- glue to the extraction
@@ -218,7 +248,9 @@ def train_frame(frame: pd.DataFrame, models_dir: Path, n_splits: int = CV_FOLDS)
 def train_command(args) -> int:
     """``python -m pipeline train [--labels DIR] [--models DIR]`` (--processed is not used:
     the labelled documents are re-extracted, so labels always meet current proposals)."""
-    labels = training_labels(args.labels)
+    labels = corrected_labels(args.labels, args.processed)
+    if labels is None:
+        labels = training_labels(args.labels)
     frame = labelled_proposals(labels)
     train_frame(frame, args.models)
     return 0
