@@ -12,17 +12,22 @@ version"). Detection is by content only, never by page numbers:
    runs, while a bullet that restates a paragraph is a lone match and stays.
 3. Of the two copies the one that reads better as a whole survives: the share of its
    words that the Swedish word list knows (run-together and cut-off words lower it).
+   A side that repeats only parts of the other (a summary restating one sentence per
+   section) is dropped only if it reads worse; a full copy is dropped either way.
 4. Inside the dropped copy's span, every other block whose text the kept copy already
    holds goes too (short headings, "Genom att:", repeated lines), so no debris stays.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import defaultdict
 
 from pipeline.extract.lexicon import known_share
 from pipeline.records import Block
+
+log = logging.getLogger(__name__)
 
 N = 8
 MIN_CHARS = 40
@@ -31,6 +36,8 @@ WINDOW = 3  # neighbours looked at on each side
 RUN = 2  # matched neighbours needed
 MIN_PAIRS = 8  # a duplicated copy has at least this many matched blocks ...
 MIN_SHARE = 0.1  # ... and at least this share of the document's letters
+COVERAGE = 0.8  # share of the kept copy's text the dropped copy repeats ...
+QUALITY_MARGIN = 0.005  # ... or by how much worse the dropped copy must read
 
 
 def _letters(text: str) -> str:
@@ -92,8 +99,19 @@ def drop_duplicate_blocks(blocks: list[Block]) -> tuple[list[Block], list[Block]
         return list(blocks), []
     q_first = known_share(" ".join(blocks[i].text for i in first))
     q_second = known_share(" ".join(blocks[i].text for i in second))
-    worse_side = range(split, len(blocks)) if q_second <= q_first else range(0, split)
-    drop: set[int] = set(second if q_second <= q_first else first)
+    second_worse = q_second <= q_first
+    worse, better = (second, first) if second_worse else (first, second)
+    # A copy holds most of the other side's text too; one that holds only parts of it
+    # (a summary restating a sentence per section) is a copy only if it reads worse.
+    sh_worse = set().union(*(_shingles(letters[i]) for i in worse))
+    sh_better = set().union(*(_shingles(letters[i]) for i in better))
+    coverage = len(sh_worse & sh_better) / max(1, len(sh_better))
+    log.debug("copies: %d+%d blocks, quality %.4f/%.4f, coverage %.2f",
+              len(first), len(second), q_first, q_second, coverage)
+    if coverage < COVERAGE and abs(q_first - q_second) < QUALITY_MARGIN:
+        return list(blocks), []
+    worse_side = range(split, len(blocks)) if second_worse else range(0, split)
+    drop: set[int] = set(worse)
 
     # On the dropped copy's side, every other block whose text the kept copy already
     # holds goes too (short headings, "Genom att:", repeated lines), and so does

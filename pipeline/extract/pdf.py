@@ -183,70 +183,87 @@ def _join_decision(left: str, right: str, gap: float, word_gap: float) -> bool:
     return gap < 0.6 * word_gap  # both or neither known: geometry decides
 
 
+def _runs(seg: list[dict], soft: float) -> list[tuple[str, float, str]]:
+    """Glyph runs of a segment: (text, gap before, what precedes: '' | 'space' | 'gap').
+
+    Inside a run glyphs are at most ``soft`` apart; runs are separated by a space glyph
+    or by an unfilled gap."""
+    runs: list[list] = []
+    prev, pending_space = None, False
+    for c in seg:
+        if c["text"] in SPACE_CHARS:
+            pending_space = prev is not None
+            continue
+        gap = c["x0"] - prev["x1"] if prev is not None else 0.0
+        if prev is None:
+            runs.append([c["text"], 0.0, ""])
+        elif pending_space:
+            runs.append([c["text"], gap, "space"])
+        elif gap > soft:
+            runs.append([c["text"], gap, "gap"])
+        else:
+            runs[-1][0] += c["text"]
+        prev, pending_space = c, False
+    return [(t, g, k) for t, g, k in runs]
+
+
+def _core(text: str) -> str:
+    return text.strip(".,;:!?()”\"'«»")
+
+
 def _segment_text(seg: list[dict]) -> str:
     """Characters to text. Explicit space glyphs are word boundaries; unfilled gaps
-    are judged against the line's own word spacing and the word list."""
+    are judged against the line's own word spacing and the word list.
+
+    Runs linked by narrow unfilled gaps form a chain ("vi l l :"); a chain that the
+    word list knows as one word is joined whole ("vill:"), otherwise each gap is
+    decided on its own (:func:`_join_decision`)."""
     glyphs = [c for c in seg if c["text"] not in SPACE_CHARS]
     if not glyphs:
         return ""
-    has_spaces = any(c["text"] in SPACE_CHARS for c in seg)
     size = statistics.median(c["size"] for c in glyphs)
-    # Gaps that hold a space glyph show how wide this line's word spacing is.
-    space_gaps, out, pending_space = [], [], False
-    prev = None
-    for c in seg:
-        if c["text"] in SPACE_CHARS:
-            pending_space = prev is not None
-            continue
-        if prev is not None and pending_space:
-            space_gaps.append(c["x0"] - prev["x1"])
-        prev = c
-        pending_space = False
-    word_gap = statistics.median(space_gaps) if space_gaps else 0.28 * size
     soft = 0.12 * size  # below this a gap is ordinary letter spacing
+    runs = _runs(seg, soft)
+    space_gaps = [g for _, g, k in runs if k == "space"]
+    has_spaces = bool(space_gaps)
+    if has_spaces:
+        word_gap = statistics.median(space_gaps)
+    else:
+        gaps = sorted(g for _, g, k in runs if k == "gap")
+        word_gap = max(0.25 * size, gaps[int(0.75 * (len(gaps) - 1))]) if gaps else 0.28 * size
+    # A gap can join only if narrower than the line's word spacing (the PDF's own spaces
+    # make any unfilled gap a candidate). With under three gaps the line's spacing is
+    # unknown, and a gap below 0.6 em is a candidate the word list decides.
+    few = not has_spaces and sum(k == "gap" for _, _, k in runs) < 3
+    limit = 0.6 * size if few else 0.8 * word_gap
+    linked = [k == "gap" and (has_spaces or g < limit) for _, g, k in runs]
 
-    pieces: list[str] = []
-    prev = None
-    pending_space = False
-    for c in seg:
-        if c["text"] in SPACE_CHARS:
-            pending_space = prev is not None
-            continue
-        if prev is not None:
-            gap = c["x0"] - prev["x1"]
-            if pending_space:
-                pieces.append(" ")
-            elif gap > soft:
-                current = "".join(pieces)
-                nxt = _lookahead(seg, c)
+    out: list[str] = []
+    i = 0
+    while i < len(runs):
+        j = i + 1
+        while j < len(runs) and linked[j]:
+            j += 1
+        chain = runs[i:j]
+        whole = "".join(t for t, _, _ in chain)
+        if len(chain) > 1 and (is_word(_core(whole)) or is_word(_core(whole).lower())) \
+                and not all(_fragment_is_word(_core(t)) for t, _, _ in chain if _core(t)):
+            pieces = [whole]
+        else:
+            pieces = [chain[0][0]]
+            for t, g, _ in chain[1:]:
                 if has_spaces:
-                    # The PDF encodes spaces: an unfilled gap is inside a word unless
-                    # it is as wide as a real space and the word list prefers a split.
-                    join = gap < 0.9 * word_gap or _join_decision(current, nxt, gap, word_gap)
+                    join = g < 0.9 * word_gap or _join_decision(pieces[-1], t, g, word_gap)
                 else:
-                    join = gap < 0.45 * word_gap or (gap < 1.5 * word_gap and _join_decision(current, nxt, gap, word_gap))
-                if not join:
-                    pieces.append(" ")
-        pieces.append(c["text"])
-        prev = c
-        pending_space = False
-    return "".join(pieces)
-
-
-def _lookahead(seg: list[dict], start: dict) -> str:
-    """The glyph run from ``start`` up to the next space glyph or wide gap."""
-    out, seen, prev = [], False, None
-    for c in seg:
-        if c is start:
-            seen = True
-        if not seen:
-            continue
-        if c["text"] in SPACE_CHARS:
-            break
-        if prev is not None and c["x0"] - prev["x1"] > 0.12 * c["size"]:
-            break
-        out.append(c["text"])
-        prev = c
+                    join = g < 0.45 * word_gap or _join_decision(pieces[-1], t, g, word_gap)
+                if join:
+                    pieces[-1] += t
+                else:
+                    pieces.append(t)
+        if out:
+            out.append(" ")
+        out.append(" ".join(pieces))
+        i = j
     return "".join(out)
 
 
@@ -278,17 +295,22 @@ def _find_gutter(rows: list[list[tuple[float, float]]], width: float) -> float |
     lo, hi = int(width * 0.3), int(width * 0.7)
     counts = [sum(1 for r in rows if any(a < x < b for a, b in r)) for x in range(lo, hi + 1)]
     least = min(counts)
-    if least > 0.25 * len(rows):
-        return None
-    best, best_run, run_start = None, 0, None
-    for k, c in enumerate(counts):
-        if c == least:
-            run_start = k if run_start is None else run_start
-            if k - run_start + 1 > best_run:
-                best_run, best = k - run_start + 1, lo + (run_start + k) / 2
-        else:
-            run_start = None
-    if best is None or best_run < 6:
+    # Full-width rows may cross the gutter, and a word space of theirs may fall inside
+    # it: when the least-crossed positions make no 6-pt run, allow one or two more rows.
+    for limit in (least, least + 1, least + 2):
+        if limit > 0.25 * len(rows):
+            return None
+        best, best_run, run_start = None, 0, None
+        for k, c in enumerate(counts):
+            if c <= limit:
+                run_start = k if run_start is None else run_start
+                if k - run_start + 1 > best_run:
+                    best_run, best = k - run_start + 1, lo + (run_start + k) / 2
+            else:
+                run_start = None
+        if best is not None and best_run >= 6:
+            break
+    else:
         return None
     left = sum(1 for r in rows if any(b <= best for a, b in r))
     right = sum(1 for r in rows if any(a >= best for a, b in r))
@@ -521,10 +543,13 @@ def _open(path: Path):
     except PDFPasswordIncorrect:
         raise IngestError("encrypted PDF: a password is required to read it") from None
     except Exception as exc:
-        name = type(exc).__name__
+        # pdfplumber wraps pdfminer's errors (PdfminerException(original)).
+        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc
+        name = type(inner).__name__
         if "Password" in name or "Encrypt" in name:
             raise IngestError("encrypted PDF: a password is required to read it") from None
-        raise IngestError(f"corrupt PDF ({name}: {str(exc).splitlines()[0][:120] if str(exc) else 'unreadable'})") from None
+        detail = str(inner).splitlines()[0][:120] if str(inner) else "unreadable"
+        raise IngestError(f"corrupt PDF ({name}: {detail})") from None
     return pdf
 
 
