@@ -1,8 +1,7 @@
 """The reviewer and researcher notebooks run headless and the review notebook saves nothing.
 
-``processed_dir`` is the data the notebooks read. It builds a small fixture corpus;
-to run the notebooks on the real extracted corpus instead, swap its body for one that
-returns that folder (e.g. run ``pipeline extract`` into ``tmp_path_factory`` first).
+They run on the real extracted corpus (``processed_dir``) and on a small hand-made
+corpus with edge cases (``fixture_processed_dir``).
 """
 
 from __future__ import annotations
@@ -83,8 +82,16 @@ def write_fixture_corpus(out: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def processed_dir(tmp_path_factory) -> Path:
-    """The processed/ folder the notebooks read (swap for the real extracted corpus)."""
+def processed_dir(made_project) -> Path:
+    """The processed/ folder the notebooks read: the real corpus of raw/, extracted and
+    labelled by `make extract` in a copy of the project (conftest.made_project)."""
+    return made_project[0] / "processed"
+
+
+@pytest.fixture(scope="module")
+def fixture_processed_dir(tmp_path_factory) -> Path:
+    """A small hand-made corpus with edge cases the real one lacks (a failed document,
+    a missing level, earlier reviews)."""
     return write_fixture_corpus(tmp_path_factory.mktemp("processed"))
 
 
@@ -157,3 +164,8 @@ def test_explore_notebook_runs(cwd, processed_dir, monkeypatch):
     assert images, "expected the matplotlib figure"
     assert "needs_review share" in _outputs_text(nb)
 
+
+
+@pytest.mark.parametrize("name", ["review_labels", "explore"])
+def test_notebooks_run_on_edge_case_corpus(name, fixture_processed_dir, labels_dir, monkeypatch):
+    run_notebook(name, NOTEBOOKS_DIR, monkeypatch, fixture_processed_dir, labels_dir)
