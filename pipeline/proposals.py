@@ -272,7 +272,9 @@ class _DocProposals:
                 n_titled += self.blocks[j + 1].kind == "paragraph"
             elif b.kind in ("heading", "list_intro") and not is_list_intro(b.text):
                 break
-        return n_bullets >= 2 and n_titled >= 0.6 * n_bullets
+        # A lone bullet counts as a title only if it reads like one (no full stop).
+        titled = n_bullets >= 2 or not self.blocks[i].text.rstrip().endswith((".", "!", "?"))
+        return titled and n_titled >= 0.6 * n_bullets
 
 
 def find_proposals(documents: list[Document], blocks: list[Block], sentences: list[Sentence],

@@ -1,0 +1,182 @@
+"""Proposal units on small texts (each unit kind, each non-proposal kind) and on raw/."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.proposals import find_proposals, normalise, proposal_id
+from pipeline.records import Block, Document
+from pipeline.storage import read_csv
+from tests.conftest import stanza_model_available
+
+needs_stanza = pytest.mark.skipif(not stanza_model_available(), reason="Stanza Swedish model not available")
+
+SHA = "a" * 64
+
+
+def _doc(doc_id="d"):
+    return Document(doc_id=doc_id, source_file=f"{doc_id}.pdf", format="pdf", sha256=SHA)
+
+
+def _blocks(spec, doc_id="d"):
+    """spec: [(kind, text, section)] -> Blocks."""
+    return [Block(doc_id, i, 1, kind, section, text) for i, (kind, text, section) in enumerate(spec)]
+
+
+def _proposals(spec, meta=None):
+    from pipeline.segment import segment_blocks
+
+    blocks = _blocks(spec)
+    return find_proposals([_doc()], blocks, segment_blocks(blocks), meta)
+
+
+@needs_stanza
+def test_bullets_under_an_intro_carry_its_actor():
+    props = _proposals([
+        ("heading", "Lokal trygghet", "Lokal trygghet"),
+        ("list_intro", "Socialdemokraterna i Malmö vill:", "Lokal trygghet"),
+        ("bullet", "Inrätta ett särskilt vittnesstöd.", "Lokal trygghet"),
+        ("bullet", "Utöka antalet lokala trygghetssamordnare.", "Lokal trygghet"),
+        ("heading", "Nästa avsnitt", "Nästa avsnitt"),
+        ("bullet", "Detta är en lista utan inledning.", "Nästa avsnitt"),
+    ])
+    assert [(p.unit, p.text) for p in props] == [
+        ("bullet", "Inrätta ett särskilt vittnesstöd."),
+        ("bullet", "Utöka antalet lokala trygghetssamordnare."),
+    ]
+    assert {p.actor for p in props} == {"Socialdemokraterna i Malmö"}
+    assert {p.intro for p in props} == {"Socialdemokraterna i Malmö vill:"}
+
+
+@needs_stanza
+def test_items_are_titles_with_descriptions():
+    props = _proposals([
+        ("heading", "Staden erbjuder stöd", "Mål"),
+        ("list_intro", "Genom att:", "Mål"),
+        ("heading", "Prioritera barn som upplevt våld", "Mål > Prioritera barn som upplevt våld"),
+        ("paragraph", "Barn ska få tidig hjälp.", "Mål > Prioritera barn som upplevt våld"),
+        ("heading", "Utveckla skyddet", "Mål > Utveckla skyddet"),
+        ("paragraph", "Staden ska erbjuda skydd. Det gäller alla.", "Mål > Utveckla skyddet"),
+    ], meta={"d.pdf": {"actor": "Malmö stad"}})
+    assert [(p.unit, p.text, p.description) for p in props] == [
+        ("item", "Prioritera barn som upplevt våld", "Barn ska få tidig hjälp."),
+        ("item", "Utveckla skyddet", "Staden ska erbjuda skydd. Det gäller alla."),
+    ]
+    assert {p.actor for p in props} == {"Malmö stad"}
+
+
+@needs_stanza
+def test_titled_bullets_take_the_level_their_list_names():
+    props = _proposals([
+        ("heading", "Förslag på nationell nivå:", "Löftet > Förslag på nationell nivå:"),
+        ("bullet", "Kommunala ordningspoliser", "Löftet > Förslag på nationell nivå:"),
+        ("paragraph", "Staten ska göra det möjligt.", "Löftet > Förslag på nationell nivå:"),
+        ("bullet", "Skärpta straff.", "Löftet > Förslag på nationell nivå:"),
+        ("paragraph", "Straffen ska skärpas.", "Löftet > Förslag på nationell nivå:"),
+        ("heading", "Förslag på lokal nivå:", "Löftet > Förslag på lokal nivå:"),
+        ("bullet", "Fler ordningsvakter", "Löftet > Förslag på lokal nivå:"),
+        ("paragraph", "Staden anställer vakter.", "Löftet > Förslag på lokal nivå:"),
+    ])
+    assert [(p.unit, p.level_hint) for p in props] == [("item", "stat"), ("item", "stat"), ("item", "kommun")]
+    assert props[1].text == "Skärpta straff."
+
+
+@needs_stanza
+def test_multi_sentence_bullet_gives_linked_statements():
+    props = _proposals([
+        ("list_intro", "Vi vill:", ""),
+        ("bullet", "Utöka tillsynen av den svarta ekonomin. Staten bör finansiera arbetet. "
+                   "Det har gett resultat.", ""),
+    ])
+    bullet, *statements = props
+    assert bullet.unit == "bullet"
+    assert [(s.unit, s.text, s.parent_id) for s in statements] == [
+        ("statement", "Utöka tillsynen av den svarta ekonomin.", bullet.proposal_id),
+        ("statement", "Staten bör finansiera arbetet.", bullet.proposal_id),
+    ]
+    assert len(statements[0].sentence_ids.split()) == 1
+
+
+@needs_stanza
+def test_inline_proposals_in_running_text():
+    props = _proposals([
+        ("paragraph", "Malmö har tre allaktivitetshus. Vi Socialdemokrater vill att kommunen bygger fler. "
+                      "Det är bra för unga som vill ha en fritid.", ""),
+    ])
+    assert [(p.unit, p.text, p.intro) for p in props] == [
+        ("inline", "Vi Socialdemokrater vill att kommunen bygger fler.", "")]
+
+
+@needs_stanza
+@pytest.mark.parametrize("spec", [
+    pytest.param([("bullet", "Sprängningar: 12 fall under 2019", ""), ("bullet", "Skottlossningar: 9 fall", ""),
+                  ("bullet", "42 procent känner sig trygga", "")], id="statistics"),
+    pytest.param([("bullet", "Socialstyrelsen (2016) Våld – handbok för socialtjänsten.", ""),
+                  ("bullet", "Brottsförebyggande rådet (2018) Brott i nära relationer.", ""),
+                  ("bullet", "SOU 2017:112 Ett fönster av möjligheter.", "")], id="references"),
+    pytest.param([("heading", "Innehåll", "Innehåll"), ("paragraph", "Introduktion 4", "Innehåll"),
+                  ("paragraph", "Lokal trygghet 5", "Innehåll")], id="table-of-contents"),
+    pytest.param([("paragraph", "Malmö stad har tre allaktivitetshus och en fältgrupp.", ""),
+                  ("paragraph", "Kommunen samverkar redan med polisen.", "")], id="description-of-what-exists"),
+])
+def test_non_proposals(spec):
+    assert _proposals(spec) == []
+
+
+def test_proposal_id_is_stable_and_counts_repeats():
+    assert normalise("  Inrätta ett  vittnesstöd. ") == normalise("inrätta ett vittnesstöd")
+    a = proposal_id(SHA, "Inrätta ett vittnesstöd.", 0)
+    assert a == proposal_id(SHA, " inrätta  ett vittnesstöd", 0)
+    assert a != proposal_id(SHA, "Inrätta ett vittnesstöd.", 1)
+    assert a != proposal_id("b" * 64, "Inrätta ett vittnesstöd.", 0)
+
+
+# --------------------------------------------------------------------------- raw/ corpus
+
+
+@pytest.fixture(scope="module")
+def corpus(made_project):
+    root = made_project[0]
+    return read_csv(root / "processed" / "proposals.csv"), read_csv(root / "processed" / "blocks.csv")
+
+
+def _units(props, doc_prefix):
+    return props[props["doc_id"].str.startswith(doc_prefix)]
+
+
+def test_programme_has_its_65_bullets_and_statements(corpus):
+    props, blocks = corpus
+    p = _units(props, "s-malmo")
+    bullets = p[p["unit"] == "bullet"]
+    assert len(bullets) == 65
+    prog_bullets = blocks[blocks["doc_id"].str.startswith("s-malmo") & (blocks["kind"] == "bullet")]
+    assert sorted(bullets["text"]) == sorted(prog_bullets["text"])
+    statements = p[p["unit"] == "statement"]
+    assert len(statements) >= 2 and set(statements["parent_id"]) <= set(bullets["proposal_id"])
+    assert set(bullets["actor"]) == {"Socialdemokraterna i Malmö"}
+
+
+def test_malmoalliansen_items_with_levels(corpus):
+    props, _ = corpus
+    p = _units(props, "malmoalliansen")
+    assert list(p["unit"]) == ["item"] * 13
+    assert list(p["level_hint"]) == ["stat"] * 5 + ["kommun"] * 8
+    assert (p["description"] != "").all()
+
+
+def test_fri_fran_vald_items_once(corpus):
+    props, _ = corpus
+    items = _units(props, "fri-fran-vald")
+    items = items[items["unit"] == "item"]
+    assert len(items) == 22
+    assert items["text"].is_unique
+    assert set(items["intro"]) == {"Genom att:"}
+
+
+def test_decision_and_article(corpus):
+    props, _ = corpus
+    decision = _units(props, "asn-2023")
+    assert list(decision["unit"]) == ["bullet"]
+    assert decision["intro"].iloc[0].startswith("Förslag till beslut")
+    article = _units(props, "malmo-stad")
+    assert not (article["unit"] == "bullet").any()
