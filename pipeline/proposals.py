@@ -97,7 +97,9 @@ def _actor_from_intro(intro: str) -> str:
 
 
 def _asks(sentence: str) -> bool:
-    """Does a sentence of a bullet ask for something itself?"""
+    """Does a sentence of a bullet ask for something itself? Yes if it holds a modal
+    of demand ("ska", "bör", "måste", "vill", …) or opens with "Att" or a verb of the
+    -a conjugation ("Inrätta", "Utöka")."""
     s = sentence.strip()
     if _ASK_RE.search(s):
         return True
@@ -105,8 +107,8 @@ def _asks(sentence: str) -> bool:
     if not first:
         return False
     w = first.group(0).lower()
-    # Infinitive/imperative of the large -a conjugation ("Inrätta", "Utöka"); not the
-    # definite plural of nouns ("Transporterna").
+    # Infinitive/imperative of the large -a conjugation; not the definite plural of
+    # nouns ("Transporterna").
     verbish = w.endswith("a") and len(w) > 3 and not w.endswith(("rna", "na")) and w not in _NOT_VERBS
     return w == "att" or verbish
 

@@ -41,6 +41,7 @@ from pipeline.records import Block, Document
 log = logging.getLogger(__name__)
 
 SPACE_CHARS = {" ", "\u00a0", "\t"}
+SOFT_HYPHEN = "\u00ad"
 # A lone page marker: "13", "4 (4)", "Sida 3 av 12", "- 5 -".
 _PAGE_MARKER_RE = re.compile(r"^\s*(?:sida\s+)?[-–]?\s*\d{1,4}\s*(?:\(\s*\d{1,4}\s*\)|av\s+\d{1,4}|/\s*\d{1,4})?\s*[-–]?\s*$", re.I)
 _SUSPENDED_NEXT = {"och", "eller", "samt", "respektive", "resp", "som", "till", "men", "&"}
@@ -67,6 +68,7 @@ class _Blk:
     lines: list[Line] = field(default_factory=list)
     text: str = ""
     level: int = 0  # heading level (1 = biggest)
+    marker: str = ""  # bullet marker ("•", "1.", …)
 
 
 # --------------------------------------------------------------------------- chars -> lines
@@ -351,7 +353,8 @@ def page_lines(page, page_no: int) -> list[Line]:
     lines: list[Line] = []
     for seg in segments:
         glyphs = [c for c in seg if c["text"] not in SPACE_CHARS]
-        text = " ".join(_segment_text(seg).split())
+        # Some producers draw the visible hyphen as U+00AD (soft hyphen): "sex\u00ad och".
+        text = " ".join(_segment_text(seg).replace(SOFT_HYPHEN, "-").split())
         if not text:
             continue
         sizes = Counter(round(c["size"], 1) for c in glyphs)
@@ -451,6 +454,14 @@ def _is_heading(ln: Line, body: float) -> bool:
     return ln.bold and not t.endswith((".", ",")) and len(t.split()) <= 14
 
 
+def _numbered_heading(cur: _Blk, ln: Line) -> bool:
+    """A one-line numbered item without final punctuation, followed by a line that
+    starts a sentence: a numbered section heading, not a list item."""
+    return (len(cur.lines) == 1 and cur.marker[:1].isdigit() and len(cur.text.split()) <= 10
+            and not cur.text.endswith(_SENTENCE_END) and ln.text[:1].isupper()
+            and ln.page == cur.lines[0].page and ln.top - cur.lines[0].bottom < 1.5 * ln.size)
+
+
 def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
     body = _body_size(lines)
     heading_sizes = sorted({ln.size for ln in lines if _is_heading(ln, body)}, reverse=True)
@@ -475,6 +486,7 @@ def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
         if bullet:
             new("bullet", ln)
             blks[-1].text = bullet[1].strip()
+            blks[-1].marker = bullet[0]
             continue
         if cur is None or cur.kind == "heading":
             new("paragraph", ln)
@@ -484,6 +496,11 @@ def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
         close = same_flow and -0.5 * ln.size <= gap <= 0.75 * ln.size and abs(ln.size - last.size) < 0.6
         runs_on = not cur.text.endswith(_SENTENCE_END) and ln.text[:1].islower()
         if cur.kind == "bullet":
+            if _numbered_heading(cur, ln):
+                # "1. En rättvis omställning" over an indented paragraph: a section heading.
+                cur.kind, cur.text, cur.level = "heading", f"{cur.marker} {cur.text}", len(heading_sizes) + 1
+                new("paragraph", ln)
+                continue
             indented = ln.x0 > cur.lines[0].x0 + 2
             if (close and (indented or runs_on)) or (not same_flow and runs_on):
                 cur.lines.append(ln)
