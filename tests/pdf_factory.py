@@ -35,6 +35,8 @@ def register_fonts() -> None:
         pdfmetrics.registerFont(TTFont(BOLD, "VeraBd.ttf"))
     if FONT_PUA not in registered:
         pua = TTFont(FONT_PUA, "Vera.ttf")
+        # reportlab keys a subset's ToUnicode map by the face name: give this one its own.
+        pua.face.name = b"BitstreamVeraSans-PUA"
         # The glyph is the ordinary bullet; the character code (and so the ToUnicode
         # map pdfplumber reads) is the private-use U+F0B7.
         pua.face.charToGlyph[ord(PUA_BULLET)] = pua.face.charToGlyph[0x2022]

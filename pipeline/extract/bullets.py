@@ -25,8 +25,8 @@ def split_bullet(line: str) -> tuple[str, str] | None:
     if not m:
         return None
     rest = line[m.end():]
-    if not rest.strip():
-        return None
+    if not any(ch.isalnum() for ch in rest):
+        return None  # a row of marks ("••", an umlaut's dots drawn as bullets) is no item
     marker = m.group("sym") or m.group("dash") or m.group("num")
     return marker, rest
 

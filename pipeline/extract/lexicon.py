@@ -16,6 +16,7 @@ from pipeline.errors import PipelineError
 
 log = logging.getLogger(__name__)
 
+_LOOKUP_RE = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 _WORD_RE = re.compile(r"[A-Za-zÅÄÖåäöÉéÜü]+(?:-[A-Za-zÅÄÖåäöÉéÜü]+)*")
 
 
@@ -39,8 +40,8 @@ def _dictionary():
 @lru_cache(maxsize=200_000)
 def is_word(word: str) -> bool:
     """True if hunspell-sv accepts the word (compounds and inflections included)."""
-    if not word or not any(ch.isalpha() for ch in word):
-        return False
+    if not _LOOKUP_RE.fullmatch(word or ""):
+        return False  # only letters (and inner hyphens) can be words; spares slow lookups
     try:
         return bool(_dictionary().lookup(word))
     except Exception:  # spylls can choke on odd input; treat as unknown

@@ -27,11 +27,15 @@ rules that name particular documents:
 from __future__ import annotations
 
 import logging
+import math
 import re
 import statistics
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from pipeline.errors import IngestError
 from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
@@ -42,6 +46,8 @@ log = logging.getLogger(__name__)
 
 SPACE_CHARS = {" ", "\u00a0", "\t"}
 SOFT_HYPHEN = "\u00ad"
+# Typographic ligatures (U+FB00–FB06: ﬀ ﬁ ﬂ ﬃ ﬄ ﬅ ﬆ) spelled out.
+LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
 # A lone page marker: "13", "4 (4)", "Sida 3 av 12", "- 5 -".
 _PAGE_MARKER_RE = re.compile(r"^\s*(?:sida\s+)?[-–]?\s*\d{1,4}\s*(?:\(\s*\d{1,4}\s*\)|av\s+\d{1,4}|/\s*\d{1,4})?\s*[-–]?\s*$", re.I)
 _SUSPENDED_NEXT = {"och", "eller", "samt", "respektive", "resp", "som", "till", "men", "&"}
@@ -124,7 +130,7 @@ def _drop_hidden_spaces(row: list[dict]) -> list[dict]:
     for c in row:
         if c["text"] in SPACE_CHARS:
             w = max(c["x1"] - c["x0"], 0.1)
-            if any(min(c["x1"], g["x1"]) - max(c["x0"], g["x0"]) > 0.5 * w for g in glyphs
+            if any(min(c["x1"], g["x1"]) - max(c["x0"], g["x0"]) >= 0.9 * w for g in glyphs
                    if g["x0"] < c["x1"] and g["x1"] > c["x0"]):
                 continue
         out.append(c)
@@ -209,6 +215,17 @@ def _runs(seg: list[dict], soft: float) -> list[tuple[str, float, str]]:
     return [(t, g, k) for t, g, k in runs]
 
 
+def _letter_gap_limit(glyphs: list[dict], size: float) -> float:
+    """Where letter spacing ends on a line drawn without space glyphs: the middle of the
+    widest jump between the sorted glyph gaps (tight word spaces can be ~0.1 em)."""
+    gaps = sorted(b["x0"] - a["x1"] for a, b in zip(glyphs, glyphs[1:]))
+    best, jump = 0.12 * size, 0.05 * size
+    for a, b in zip(gaps, gaps[1:]):
+        if b - a > jump and b > 0.06 * size:
+            best, jump = (a + b) / 2, b - a
+    return best
+
+
 def _core(text: str) -> str:
     return text.strip(".,;:!?()”\"'«»")
 
@@ -224,7 +241,9 @@ def _segment_text(seg: list[dict]) -> str:
     if not glyphs:
         return ""
     size = statistics.median(c["size"] for c in glyphs)
-    soft = 0.12 * size  # below this a gap is ordinary letter spacing
+    soft = 0.12 * size  # below this a gap is ordinary letter spacing ...
+    if not any(c["text"] in SPACE_CHARS for c in seg):
+        soft = min(soft, _letter_gap_limit(glyphs, size))  # ... unless the line says otherwise
     runs = _runs(seg, soft)
     space_gaps = [g for _, g, k in runs if k == "space"]
     has_spaces = bool(space_gaps)
@@ -232,7 +251,7 @@ def _segment_text(seg: list[dict]) -> str:
         word_gap = statistics.median(space_gaps)
     else:
         gaps = sorted(g for _, g, k in runs if k == "gap")
-        word_gap = max(0.25 * size, gaps[int(0.75 * (len(gaps) - 1))]) if gaps else 0.28 * size
+        word_gap = gaps[int(0.75 * (len(gaps) - 1))] if len(gaps) >= 3 else 0.28 * size
     # A gap can join only if narrower than the line's word spacing (the PDF's own spaces
     # make any unfilled gap a candidate). With under three gaps the line's spacing is
     # unknown, and a gap below 0.6 em is a candidate the word list decides.
@@ -292,10 +311,17 @@ def _find_gutter(rows: list[list[tuple[float, float]]], width: float) -> float |
     fewest rows cross with a word; full-width rows (a title, a caption) may cross it,
     but no more than a quarter of the rows. Both sides need text on several rows."""
     rows = [r for r in rows if sum(b - a for a, b in r) >= 20]  # not page numbers, stray marks
-    if len(rows) < 8:
+    if len(rows) < 3:
         return None
     lo, hi = int(width * 0.3), int(width * 0.7)
-    counts = [sum(1 for r in rows if any(a < x < b for a, b in r)) for x in range(lo, hi + 1)]
+    # counts[k]: rows with a word crossing x = lo + k (strictly inside the word's box).
+    covered = np.zeros((len(rows), hi - lo + 1), dtype=bool)
+    for n, r in enumerate(rows):
+        for a, b in r:
+            start, stop = max(lo, math.floor(a) + 1), min(hi, math.ceil(b) - 1)
+            if start <= stop:
+                covered[n, start - lo: stop - lo + 1] = True
+    counts = covered.sum(axis=0).tolist()
     least = min(counts)
     # Full-width rows may cross the gutter, and a word space of theirs may fall inside
     # it: when the least-crossed positions make no 6-pt run, allow one or two more rows.
@@ -316,7 +342,7 @@ def _find_gutter(rows: list[list[tuple[float, float]]], width: float) -> float |
         return None
     left = sum(1 for r in rows if any(b <= best for a, b in r))
     right = sum(1 for r in rows if any(a >= best for a, b in r))
-    if left < 4 or right < 4:
+    if left < 2 or right < 2:
         return None
     return best
 
@@ -354,7 +380,7 @@ def page_lines(page, page_no: int) -> list[Line]:
     for seg in segments:
         glyphs = [c for c in seg if c["text"] not in SPACE_CHARS]
         # Some producers draw the visible hyphen as U+00AD (soft hyphen): "sex\u00ad och".
-        text = " ".join(_segment_text(seg).replace(SOFT_HYPHEN, "-").split())
+        text = " ".join(_segment_text(seg).replace(SOFT_HYPHEN, "-").translate(LIGATURES).split())
         if not text:
             continue
         sizes = Counter(round(c["size"], 1) for c in glyphs)
@@ -400,7 +426,12 @@ def drop_running_heads(pages: list[list[Line]], heights: list[float]) -> list[li
             if ln.top < 0.1 * h or ln.bottom > 0.9 * h:
                 seen.add(_norm_repeat(ln.text))
         margin_texts.update(seen)
+    # Even and odd pages often alternate heads, so a line no bigger than body text that
+    # repeats in the margin twice is a head too; a bigger one (a heading a duplicated
+    # copy repeats) needs max(3, 30% of pages).
+    body = _body_size([ln for lines in pages for ln in lines])
     repeated = {t for t, k in margin_texts.items() if n >= 3 and k >= max(3, 0.3 * n)}
+    small_repeated = {t for t, k in margin_texts.items() if n >= 3 and k >= 2}
     out = []
     for lines, h in zip(pages, heights):
         kept = []
@@ -408,7 +439,8 @@ def drop_running_heads(pages: list[list[Line]], heights: list[float]) -> list[li
             in_margin = ln.top < 0.1 * h or ln.bottom > 0.9 * h
             if _PAGE_MARKER_RE.match(ln.text) and (in_margin or len(ln.text.strip()) <= 9):
                 continue
-            if in_margin and _norm_repeat(ln.text) in repeated:
+            key = _norm_repeat(ln.text)
+            if in_margin and (key in repeated or (key in small_repeated and ln.size <= body + 0.1)):
                 continue
             kept.append(ln)
         out.append(kept)
@@ -423,6 +455,10 @@ def join_lines(left: str, right: str) -> str:
     if not left:
         return right
     m = re.search(r"(\w+)-$", left)
+    if m and right[:1] in (",", ";"):
+        return left + right  # "barn-" + ", ungdoms- och vuxenvård"
+    if m and right[:1].isalpha() and (right[0].isupper() or any(ch.isdigit() for ch in m.group(1))):
+        return left + right  # a real hyphen: "Malmö-" + "Lund", "1990-" + "talet"
     if m and right and right[0].isalpha() and right[0].islower():
         first = re.match(r"[\w-]+", right)
         nxt = first.group(0) if first else ""
@@ -454,6 +490,16 @@ def _is_heading(ln: Line, body: float) -> bool:
     return ln.bold and not t.endswith((".", ",")) and len(t.split()) <= 14
 
 
+def _dash_inside_sentence(marker: str, cur: _Blk | None, ln: Line) -> bool:
+    """A dash at a line start that continues the paragraph above (which has not ended
+    its sentence) rather than starting a list item."""
+    if marker not in "–—-" or cur is None or cur.kind != "paragraph":
+        return False
+    last = cur.lines[-1]
+    return (last.page == ln.page and last.column == ln.column and not cur.text.endswith(_SENTENCE_END)
+            and 0 <= ln.top - last.bottom < 0.75 * ln.size and abs(ln.x0 - cur.lines[0].x0) < 2)
+
+
 def _numbered_heading(cur: _Blk, ln: Line) -> bool:
     """A one-line numbered item without final punctuation, followed by a line that
     starts a sentence: a numbered section heading, not a list item."""
@@ -483,6 +529,8 @@ def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
                 new("heading", ln)
                 blks[-1].level = heading_sizes.index(ln.size) + 1 if ln.size in heading_sizes else len(heading_sizes)
             continue
+        if bullet and _dash_inside_sentence(bullet[0], cur, ln):
+            bullet = None  # "… egen vinning" / "– känslomässig …": a dash wrapped to the line start
         if bullet:
             new("bullet", ln)
             blks[-1].text = bullet[1].strip()
@@ -546,6 +594,15 @@ def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
 # --------------------------------------------------------------------------- entry point
 
 
+def _usable_title(title) -> bool:
+    """A metadata title a person wrote, not a file name or a producer's default."""
+    if not isinstance(title, str) or len(title.split()) == 0:
+        return False
+    t = title.strip().lower()
+    return not ("_" in t or t in {"untitled", "unknown", "title"} or t.startswith("microsoft word")
+                or re.search(r"\.(indd|docx?|pdf|qxd)$", t))
+
+
 def _open(path: Path):
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
@@ -590,7 +647,7 @@ def read_pdf(path: Path, doc: Document) -> list[Block]:
         lines = [ln for pl in drop_running_heads(per_page, heights) for ln in pl]
         blocks = build_blocks(lines, doc.doc_id)
         meta_title = (pdf.metadata or {}).get("Title")
-        title = meta_title if isinstance(meta_title, str) and meta_title.strip() else ""
+        title = meta_title if _usable_title(meta_title) else ""
         if not title:
             heads = [b for b in blocks if b.kind == "heading" and b.page == 1] or [b for b in blocks if b.page == 1]
             title = heads[0].text if heads else ""
