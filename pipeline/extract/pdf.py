@@ -39,6 +39,7 @@ import numpy as np
 
 from pipeline.errors import IngestError
 from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
+from pipeline.extract.hyphens import join_lines
 from pipeline.extract.lexicon import is_word
 from pipeline.records import Block, Document
 
@@ -50,7 +51,6 @@ SOFT_HYPHEN = "\u00ad"
 LIGATURES = {cp: unicodedata.normalize("NFKC", chr(cp)) for cp in range(0xFB00, 0xFB07)}
 # A lone page marker: "13", "4 (4)", "Sida 3 av 12", "- 5 -".
 _PAGE_MARKER_RE = re.compile(r"^\s*(?:sida\s+)?[-–]?\s*\d{1,4}\s*(?:\(\s*\d{1,4}\s*\)|av\s+\d{1,4}|/\s*\d{1,4})?\s*[-–]?\s*$", re.I)
-_SUSPENDED_NEXT = {"och", "eller", "samt", "respektive", "resp", "som", "till", "men", "&"}
 _SENTENCE_END = tuple(".!?:;”\"»)")
 
 
@@ -448,28 +448,6 @@ def drop_running_heads(pages: list[list[Line]], heights: list[float]) -> list[li
 
 
 # --------------------------------------------------------------------------- lines -> blocks
-
-
-def join_lines(left: str, right: str) -> str:
-    """Join a wrapped line to the next, removing line-end hyphenation where it is not real."""
-    if not left:
-        return right
-    m = re.search(r"(\w+)-$", left)
-    if m and right[:1] in (",", ";"):
-        return left + right  # "barn-" + ", ungdoms- och vuxenvård"
-    if m and right[:1].isalpha() and (right[0].isupper() or any(ch.isdigit() for ch in m.group(1))):
-        return left + right  # a real hyphen: "Malmö-" + "Lund", "1990-" + "talet"
-    if m and right and right[0].isalpha() and right[0].islower():
-        first = re.match(r"[\w-]+", right)
-        nxt = first.group(0) if first else ""
-        if nxt.lower() in _SUSPENDED_NEXT:
-            return f"{left} {right}"  # suspended compound: "barn- och ungdomspsykiatrin"
-        stem = m.group(1)
-        joined, hyphened = stem + nxt, f"{stem}-{nxt}"
-        if not is_word(joined) and (is_word(hyphened) or (is_word(stem) and nxt and nxt[0].isupper())):
-            return left + right
-        return left[:-1] + right
-    return f"{left} {right}"
 
 
 def _body_size(lines: list[Line]) -> float:

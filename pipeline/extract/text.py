@@ -39,12 +39,11 @@ from pathlib import Path
 
 from pipeline.errors import IngestError
 from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
+from pipeline.extract.hyphens import join_lines
 from pipeline.records import Block, Document
 
 log = logging.getLogger(__name__)
 
-# The word after a line-end hyphen that marks a suspended compound ("barn- och").
-SUSPENDED_NEXT = {"och", "eller", "samt", "respektive", "som"}
 _TERMINAL = ".!?:;,…"
 _SENTENCE_END = (".", "!", "?", ":", ";", "…", ")", '"', "”")
 
@@ -69,29 +68,10 @@ def _norm(text: str) -> str:
 
 
 def _join_lines(lines: list[str]) -> str:
-    """Join the (stripped) lines of one paragraph or bullet, repairing line-end hyphens."""
+    """Join the lines of one paragraph or bullet, repairing line-end hyphens."""
     out = ""
     for line in lines:
-        line = line.strip()
-        if not line:
-            continue
-        if not out:
-            out = line
-            continue
-        m = re.search(r"(\w)-$", out)
-        if m:
-            first = re.match(r"[^\s,]+", line)
-            next_word = first.group(0).lower() if first else ""
-            if next_word in SUSPENDED_NEXT:
-                out = f"{out} {line}"  # "barn- och"
-            elif line.startswith(","):
-                out = out + line  # "barn-, ungdoms-"
-            elif m.group(1).islower() and line[0].islower():
-                out = out[:-1] + line  # "ungdoms-" + "psykiatrin"
-            else:
-                out = out + line  # "EU-" + "medel", "1990-" + "talet"
-        else:
-            out = f"{out} {line}"
+        out = join_lines(out, line)
     return _norm(out)
 
 
