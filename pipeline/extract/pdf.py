@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.errors import IngestError
-from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
+from pipeline.extract.bullets import is_list_intro, split_bullet
 from pipeline.extract.hyphens import join_lines
 from pipeline.extract.lexicon import is_word
 from pipeline.records import Block, Document

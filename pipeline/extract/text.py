@@ -33,7 +33,6 @@ Rules (deliberately simple; plain text has no markup to go on):
 from __future__ import annotations
 
 import logging
-import re
 import unicodedata
 from pathlib import Path
 
