@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import logging
 import sys
 from pathlib import Path
@@ -11,6 +12,16 @@ from pipeline import config
 from pipeline.errors import PipelineError
 
 log = logging.getLogger("pipeline")
+
+
+def _lazy(target: str):
+    """A command handler imported when it runs, so `--help` and light commands stay fast."""
+    module, _, name = target.rpartition(".")
+
+    def run(args) -> int:
+        return getattr(importlib.import_module(module), name)(args)
+
+    return run
 
 
 def _add_extract(sub) -> None:
@@ -56,16 +67,11 @@ def _cmd_models(args) -> int:
 
 def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train theme and level models from labels/")
-    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
+    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR,
+                   help="extracted tables, for corrected proposals that have no hand label")
     p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
     p.add_argument("--models", type=Path, default=config.MODELS_DIR)
-    p.set_defaults(func=_cmd_train)
-
-
-def _cmd_train(args) -> int:
-    from pipeline.classify.train import train_command
-
-    return train_command(args)
+    p.set_defaults(func=_lazy("pipeline.classify.train.train_command"))
 
 
 def _add_classify(sub) -> None:
@@ -75,13 +81,7 @@ def _add_classify(sub) -> None:
     p.add_argument("--text-col", default="text")
     p.add_argument("--context-cols", nargs="*", default=None)
     p.add_argument("--models", type=Path, default=config.MODELS_DIR)
-    p.set_defaults(func=_cmd_classify)
-
-
-def _cmd_classify(args) -> int:
-    from pipeline.classify.predict import classify_command
-
-    return classify_command(args)
+    p.set_defaults(func=_lazy("pipeline.classify.predict.classify_command"))
 
 
 def _add_evaluate(sub) -> None:
@@ -89,13 +89,7 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
     p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
     p.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
-    p.set_defaults(func=_cmd_evaluate)
-
-
-def _cmd_evaluate(args) -> int:
-    from pipeline.classify.evaluate import evaluate_command
-
-    return evaluate_command(args)
+    p.set_defaults(func=_lazy("pipeline.classify.evaluate.evaluate_command"))
 
 
 def build_parser() -> argparse.ArgumentParser:
