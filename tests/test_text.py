@@ -10,6 +10,7 @@ from pipeline.errors import IngestError
 from pipeline.extract.ingest import ingest_file
 from pipeline.extract.text import read_text
 from pipeline.records import BLOCK_KINDS, Document
+from tests.hyphen_cases import HYPHEN_CASES
 
 
 def _write(tmp_path: Path, text: str, name: str = "doc.txt") -> Path:
@@ -69,21 +70,7 @@ def test_private_use_bullet_and_wrapped_dash_mid_sentence(tmp_path):
     ]
 
 
-@pytest.mark.parametrize("lines, want", [
-    (["vården av barn-", "och ungdomspsykiatrin (BUP)."], "vården av barn- och ungdomspsykiatrin (BUP)."),
-    (["Arbetsmarknads-", "och socialförvaltningen svarar."], "Arbetsmarknads- och socialförvaltningen svarar."),
-    (["kvinno-", "eller mansjourer."], "kvinno- eller mansjourer."),
-    (["kommun-", "samt regionnivå."], "kommun- samt regionnivå."),
-    (["barn-", "respektive vuxenpsykiatrin."], "barn- respektive vuxenpsykiatrin."),
-    (["brotts-", "som drogförebyggande."], "brotts- som drogförebyggande."),
-    (["barn-", ", ungdoms- och vuxenvård."], "barn-, ungdoms- och vuxenvård."),
-    (["det brottsföre-", "byggande arbetet."], "det brottsförebyggande arbetet."),
-    (["samverkan med ungdoms-", "psykiatrin."], "samverkan med ungdomspsykiatrin."),
-    (["EU-", "medel söks."], "EU-medel söks."),
-    (["sedan 1990-", "talet."], "sedan 1990-talet."),
-    (["sträckan Malmö-", "Lund."], "sträckan Malmö-Lund."),
-    (["ett stycke -", "med tankstreck."], "ett stycke - med tankstreck."),
-])
+@pytest.mark.parametrize("lines, want", HYPHEN_CASES)
 def test_line_end_hyphens(tmp_path, lines, want):
     p = _write(tmp_path, "Text om vården i Malmö " + "\n".join(lines) + "\n")
     _, blocks = _read(p)
