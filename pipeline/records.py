@@ -7,12 +7,11 @@ Field order is column order.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Iterable, Optional, Type, TypeVar
+from typing import Iterable, Optional, Type
 
 import pandas as pd
 
 BLOCK_KINDS = ("heading", "paragraph", "bullet", "list_intro", "other")
-UNITS = ("bullet", "item", "statement", "inline")
 
 
 @dataclass
@@ -80,9 +79,6 @@ class DocumentResult:
     dropped: list[Block] = field(default_factory=list)
 
 
-R = TypeVar("R")
-
-
 def columns(cls: Type) -> list[str]:
     return [f.name for f in fields(cls)]
 
@@ -95,21 +91,3 @@ def to_frame(records: Iterable, cls: Type) -> pd.DataFrame:
         if f.type in ("Optional[int]", "int") and len(df):
             df[f.name] = df[f.name].astype("Int64")
     return df
-
-
-def from_frame(df: pd.DataFrame, cls: Type[R]) -> list[R]:
-    """Rebuild records from a frame read by :func:`pipeline.storage.read_csv`."""
-    out = []
-    for row in df.to_dict("records"):
-        kwargs = {}
-        for f in fields(cls):
-            v = row.get(f.name, "")
-            if f.type in ("int",):
-                v = int(v) if v != "" else 0
-            elif f.type == "Optional[int]":
-                v = int(v) if v != "" else None
-            elif f.type == "Optional[float]":
-                v = float(v) if v != "" else None
-            kwargs[f.name] = v
-        out.append(cls(**kwargs))
-    return out

@@ -35,7 +35,8 @@ over to proposals using cue words no training example used ("cannabis" after see
 only "narkotika" and "missbruk"). With plenty of data the n-grams take over and the
 cue weight shrinks to what the cues are actually worth; the cues are read from
 codebook.yaml at fit time and stored in the fitted model, so a pickled model does not
-change when the codebook is edited later.
+change when the codebook is edited later. Because our training documents are few, the
+cue block is weighted up (x3, ``FEATURE_WEIGHTS`` in :mod:`pipeline.classify.model`).
 
 Everything here is module-level (functions and classes, no lambdas), so fitted models
 pickle; the spaCy objects are caches outside the estimators and are never pickled.
