@@ -10,6 +10,16 @@ from pathlib import Path
 import pandas as pd
 
 
+def read_source(path: Path) -> bytes:
+    """The bytes of an input document; an unreadable file is an IngestError."""
+    from pipeline.errors import IngestError
+
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise IngestError(f"cannot read file: {exc.strerror or exc}") from None
+
+
 def sha256_file(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:

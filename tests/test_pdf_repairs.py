@@ -642,20 +642,25 @@ def _degrade(text: str) -> str:
     return text
 
 
+def _write_sections(w) -> None:
+    """DUP_SECTIONS laid out properly: a bold title and its wrapped paragraph each."""
+    y = 80.0
+    for title, para in DUP_SECTIONS:
+        lines = wrap(para, 470, 10)
+        if y + 30 + 13 * len(lines) > 760:
+            w.new_page()
+            y = 80.0
+        w.text(60, y, title, size=13, bold=True)
+        y = w.lines(60, y + 20, lines, size=10, leading=13) + 14
+
+
 def _duplicated_pdf(path: Path) -> tuple[Path, int]:
     """Pages 1-3: the text, laid out properly. Page 4 on: the same text again as a
     broken "text version": words run together, each paragraph on one overlong line
     that runs off the page, some lines repeated, stray "-" lines. Returns the first
     page of the copy."""
     with PdfWriter(path) as w:
-        y = 80.0
-        for title, para in DUP_SECTIONS:
-            lines = wrap(para, 470, 10)
-            if y + 30 + 13 * len(lines) > 760:
-                w.new_page()
-                y = 80.0
-            w.text(60, y, title, size=13, bold=True)
-            y = w.lines(60, y + 20, lines, size=10, leading=13) + 14
+        _write_sections(w)
         w.new_page()
         copy_page = w.pages
         y = 60.0
@@ -722,14 +727,7 @@ def test_summary_restating_every_section_is_not_deduplicated(tmp_path):
     """A closing summary whose bullets restate each section's key sentence (a common
     layout) is content, not a duplicated copy."""
     with PdfWriter(tmp_path / "summary.pdf") as w:
-        y = 80.0
-        for title, para in DUP_SECTIONS:
-            lines = wrap(para, 470, 10)
-            if y + 30 + 13 * len(lines) > 760:
-                w.new_page()
-                y = 80.0
-            w.text(60, y, title, size=13, bold=True)
-            y = w.lines(60, y + 20, lines, size=10, leading=13) + 14
+        _write_sections(w)
         w.new_page()
         w.text(60, 80, "Sammanfattning", size=13, bold=True)
         y = 105.0

@@ -61,6 +61,7 @@ from bs4.element import CData, Declaration, Doctype, ProcessingInstruction
 from pipeline.errors import IngestError
 from pipeline.extract.bullets import is_list_intro
 from pipeline.records import Block, Document
+from pipeline.storage import read_source
 
 log = logging.getLogger(__name__)
 
@@ -402,10 +403,7 @@ def _title_from_head(soup: BeautifulSoup) -> str:
 def read_html(path: Path, doc: Document) -> list[Block]:
     """Read an HTML page into blocks in reading order; set ``doc.title``."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"cannot read file: {exc.strerror or exc}") from None
+    data = read_source(path)
     if not data.strip():
         raise IngestError("empty file")
     text = decode_html(data, path.name)

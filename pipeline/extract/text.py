@@ -40,6 +40,7 @@ from pipeline.errors import IngestError
 from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
 from pipeline.extract.hyphens import join_lines
 from pipeline.records import Block, Document
+from pipeline.storage import read_source
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,7 @@ def _bullet_start(line: str, prev: str | None, in_bullet: bool) -> str | None:
 def read_text(path: Path, doc: Document) -> list[Block]:
     """Read a UTF-8 text file into blocks in reading order; set ``doc.title``."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise IngestError(f"cannot read file: {exc.strerror or exc}") from None
+    data = read_source(path)
     text = decode_text(data)
     doc.n_pages = None
 
