@@ -26,6 +26,14 @@ class Document:
     n_dropped_duplicate_blocks: int = 0
     status: str = "ok"  # ok | error
     error: str = ""
+    # Document metadata: documents.yaml, front matter / header lines, sidecar files.
+    actor: str = ""
+    actor_level: str = ""  # kommun | region | stat | other | ''
+    kind: str = ""
+    year: Optional[int] = None
+    url: str = ""
+    encoding: str = ""  # text files: the detected encoding
+    n_unmapped_glyphs: int = 0  # PDF glyphs without a Unicode mapping that nothing recovered
 
 
 @dataclass
@@ -67,6 +75,7 @@ class Proposal:
     description: str
     sentence_ids: str  # space-separated Sentence.sentence_id values
     block_id: int = 0
+    demand: str = ""  # formal demands (yrkande, att-sats): the demand itself, else ''
 
 
 @dataclass
