@@ -44,7 +44,9 @@ Steps:
    (the whole block is dropped: what is left around an unrendered variable is not
    the page's text). A ``$`` before a number ("$5") is not a placeholder.
 5. **Title**: the first ``<h1>`` in the article, else ``<title>`` without a trailing
-   " – Site" / " - Site" / " | Site" part, else the first heading.
+   " – Site" / " - Site" / " | Site" part, else the first heading; at most 200
+   characters (:mod:`pipeline.extract.limits`). A block longer than a few thousand
+   characters is split at sentence ends.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ from bs4.element import CData, Declaration, Doctype, ProcessingInstruction
 from pipeline.errors import IngestError
 from pipeline.extract.bullets import is_list_intro
 from pipeline.records import Block, Document
+from pipeline.extract.limits import clip_title, split_blocks
 from pipeline.storage import read_source
 
 log = logging.getLogger(__name__)
@@ -413,7 +416,7 @@ def read_html(path: Path, doc: Document) -> list[Block]:
     root = _choose_root(soup)
     doc.n_pages = None
     if root is None:
-        doc.title = head_title
+        doc.title = clip_title(head_title)
         return []
     walker = _Walker(doc.doc_id)
     if root.name in _HEADINGS:
@@ -421,11 +424,11 @@ def read_html(path: Path, doc: Document) -> list[Block]:
     else:
         walker.walk(root)
         walker.flush()
-    blocks = walker.blocks
+    blocks = split_blocks(walker.blocks)
 
     h1 = root.find("h1") if root.name != "h1" else root
     h1_text = _norm(_inline_text([h1])) if h1 is not None else ""
     first_heading = next((b.text for b in blocks if b.kind == "heading"), "")
-    doc.title = h1_text or head_title or first_heading
+    doc.title = clip_title(h1_text or head_title or first_heading)
     log.debug("%s: %d blocks from <%s>, title %r", doc.doc_id, len(blocks), root.name, doc.title)
     return blocks

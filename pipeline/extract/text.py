@@ -1,10 +1,12 @@
-"""Plain-text reader: UTF-8 ``.txt`` into blocks.
+"""Plain-text reader: ``.txt`` into blocks.
 
 Rules (deliberately simple; plain text has no markup to go on):
 
-* The file must be UTF-8 (a BOM is allowed). Invalid UTF-8 or NUL bytes (a binary file)
-  raise :class:`~pipeline.errors.IngestError` with the reason. CRLF/CR line ends and
-  form feeds (treated as a blank line) are accepted.
+* Encoding (:func:`decode_text`): UTF-8 (a BOM is allowed) first; else the encoding
+  charset-normalizer detects (Windows-1252 and Latin-1 are common for Swedish files),
+  recorded in ``Document.encoding``. Bytes no encoding fits, or NUL bytes (a binary
+  file), raise :class:`~pipeline.errors.IngestError` with the reason. CRLF/CR line
+  ends and form feeds (treated as a blank line) are accepted.
 * Paragraphs are separated by blank lines. The lines of a paragraph are joined with a
   space, except at a line-end hyphen (``_join_lines``):
 
@@ -27,7 +29,9 @@ Rules (deliberately simple; plain text has no markup to go on):
   letter, has no terminal punctuation (. ! ? : ; , …) and is not the last paragraph is
   a ``heading``. Headings have no levels in plain text, so the section path is just the
   most recent heading.
-* Title: the first heading, else the first line.
+* Title: the first heading, else the first sentence of the first line, at most 200
+  characters. A paragraph longer than a few thousand characters (a file written as
+  one line) is split into blocks at sentence ends (:mod:`pipeline.extract.limits`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from pathlib import Path
 from pipeline.errors import IngestError
 from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
 from pipeline.extract.hyphens import join_lines
+from pipeline.extract.limits import MAX_TITLE_CHARS, clip_title, sentences, split_blocks
 from pipeline.records import Block, Document
 from pipeline.storage import read_source
 
@@ -46,20 +51,46 @@ log = logging.getLogger(__name__)
 
 _TERMINAL = ".!?:;,…"
 _SENTENCE_END = (".", "!", "?", ":", ";", "…", ")", '"', "”")
+_SAMPLE_CHARS = 20_000  # text the encoding choice is judged on
 
 
-def decode_text(data: bytes) -> str:
-    """Decode UTF-8 text bytes, or raise IngestError saying why not."""
+def decode_text(data: bytes) -> tuple[str, str]:
+    """Decode text bytes: ``(text, encoding)``, or raise IngestError saying why not.
+
+    UTF-8 (with or without BOM) is tried first. Otherwise charset-normalizer lists the
+    encodings the bytes fit; of those, the one whose text has the largest share of
+    Swedish words wins (a short cp1252 file also fits cp852 or cp1250, with "ö" read as
+    "÷"), ties going to charset-normalizer's order. Bytes that fit no encoding, and NUL
+    bytes (a binary file), are an error."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf_16"
+        except UnicodeDecodeError:
+            pass
     if b"\x00" in data:
         raise IngestError("binary file (contains NUL bytes), not text")
     try:
-        return data.decode("utf-8-sig")
+        text = data.decode("utf-8-sig")
+        return text, "utf_8_sig" if data.startswith(b"\xef\xbb\xbf") else "utf_8"
     except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
+        bad = exc
+    import charset_normalizer
+
+    from pipeline.extract.lexicon import known_share
+
+    best, best_share = None, -1.0
+    for match in charset_normalizer.from_bytes(data):
+        share = known_share(str(match)[:_SAMPLE_CHARS])
+        if share > best_share:
+            best, best_share = match, share
+    if best is None:
+        line = data[: bad.start].count(b"\n") + 1
         raise IngestError(
-            f"not valid UTF-8: byte 0x{data[exc.start]:02x} at offset {exc.start} (line {line}); "
-            "re-save the file as UTF-8"
-        ) from None
+            f"undecodable text: byte 0x{data[bad.start]:02x} at offset {bad.start} (line {line}) is not "
+            "UTF-8 and no other text encoding fits the file; re-save it as UTF-8"
+        )
+    log.info("not UTF-8: decoded as %s", best.encoding)
+    return str(best), best.encoding
 
 
 def _norm(text: str) -> str:
@@ -112,10 +143,10 @@ def _bullet_start(line: str, prev: str | None, in_bullet: bool) -> str | None:
 
 
 def read_text(path: Path, doc: Document) -> list[Block]:
-    """Read a UTF-8 text file into blocks in reading order; set ``doc.title``."""
+    """Read a text file into blocks in reading order; set ``doc.title``."""
     path = Path(path)
     data = read_source(path)
-    text = decode_text(data)
+    text, doc.encoding = decode_text(data)
     doc.n_pages = None
 
     groups = _split_paragraphs(text)
@@ -159,8 +190,10 @@ def read_text(path: Path, doc: Document) -> list[Block]:
             lead_text = _join_lines(lead)
             emit("list_intro" if is_list_intro(lead_text) else "paragraph", lead)
 
+    blocks = split_blocks(blocks)
     first_heading = next((b.text for b in blocks if b.kind == "heading"), "")
     first_line = next((_norm(g[0]) for g in groups if _norm(g[0])), "")
-    doc.title = first_heading or first_line
+    first_sentence = sentences(first_line[: 4 * MAX_TITLE_CHARS])[:1]
+    doc.title = clip_title(first_heading or (first_sentence[0] if first_sentence else ""))
     log.debug("%s: %d blocks, title %r", doc.doc_id, len(blocks), doc.title)
     return blocks
