@@ -9,6 +9,7 @@ the extract command's exit codes, and determinism.
 
 from __future__ import annotations
 
+import csv
 import os
 import random
 import re
@@ -896,8 +897,9 @@ def test_cli_exit_1_when_every_document_fails(tmp_path):
     proc = _run_cli("extract", "--raw", str(raw), "--out", str(tmp_path / "out"), "--no-classify")
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
-    docs = (tmp_path / "out" / "documents.csv").read_text(encoding="utf-8")
-    assert docs.count(",error,") == 3
+    with open(tmp_path / "out" / "documents.csv", encoding="utf-8", newline="") as fh:
+        statuses = [r["status"] for r in csv.DictReader(fh)]
+    assert statuses == ["error"] * 3
 
 
 @needs_stanza

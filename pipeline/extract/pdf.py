@@ -352,14 +352,17 @@ def _axis_aligned(c: dict) -> bool:
     return m is None or (abs(m[1]) < 1e-6 and abs(m[2]) < 1e-6)
 
 
-def page_lines(page, page_no: int) -> list[Line]:
-    """Lines of one page in reading order."""
+def page_lines(page, page_no: int, glyphs: "UnmappedGlyphs | None" = None) -> list[Line]:
+    """Lines of one page in reading order. Glyphs without a Unicode mapping are
+    recovered or dropped through ``glyphs`` (:class:`UnmappedGlyphs`)."""
     width, height = float(page.width), float(page.height)
     chars = [
         c for c in dedupe_chars(page.chars)
         if c.get("upright", True) and _axis_aligned(c)  # rotated text: chart labels, margins
         and c["x0"] < width - 0.5 and c["x1"] > 0.5 and 0 <= c["top"] < height
     ]
+    if any(is_unmapped(c["text"]) for c in chars):
+        chars = (glyphs or UnmappedGlyphs(None)).resolve(chars, page_no - 1, height)
     rows = _rows(chars)
     boxes = [_word_boxes(r) for r in rows]
     gutter = _find_gutter(boxes, width)
@@ -381,6 +384,8 @@ def page_lines(page, page_no: int) -> list[Line]:
         glyphs = [c for c in seg if c["text"] not in SPACE_CHARS]
         # Some producers draw the visible hyphen as U+00AD (soft hyphen): "sex\u00ad och".
         text = " ".join(_segment_text(seg).replace(SOFT_HYPHEN, "-").translate(LIGATURES).split())
+        if LOST in text:  # a word with a glyph nothing could read is dropped whole
+            text = " ".join(w for w in text.split() if LOST not in w)
         if not text:
             continue
         sizes = Counter(round(c["size"], 1) for c in glyphs)
@@ -407,6 +412,80 @@ def page_lines(page, page_no: int) -> list[Line]:
             band.append(ln)
     ordered += sorted(band, key=lambda b: (b.column, b.top, b.x0))
     return ordered
+
+
+# --------------------------------------------------------------------------- unmapped glyphs
+
+_CID_RE = re.compile(r"^\(cid:\d+\)$")
+LOST = "\ufffd"  # stands for a glyph nothing could read, until its word is dropped
+
+
+def is_unmapped(text: str) -> bool:
+    """A glyph pdfminer could not map to Unicode: ``(cid:414)``, a control character,
+    or U+FFFD."""
+    if not text:
+        return False
+    if _CID_RE.match(text) or text == LOST:
+        return True
+    return len(text) == 1 and unicodedata.category(text) == "Cc" and text not in SPACE_CHARS
+
+
+class UnmappedGlyphs:
+    """Text for glyphs whose font has no usable ToUnicode map, read from pdfium.
+
+    pdfium (pypdfium2, installed with pdfplumber) maps glyphs by other means too (the
+    embedded font's own tables, glyph names). For each unmapped glyph its text in the
+    glyph's box is asked for; what pdfium cannot read either is marked lost (its word
+    is dropped) and counted in :attr:`n_lost`."""
+
+    def __init__(self, path: Path | None):
+        self.path = path
+        self._pdf = None
+        self.n_lost = 0
+        self.n_recovered = 0
+
+    def _page(self, index: int):
+        if self.path is None:
+            return None
+        if self._pdf is None:
+            import pypdfium2
+
+            try:
+                self._pdf = pypdfium2.PdfDocument(str(self.path))
+            except Exception as exc:  # pdfium cannot open what pdfminer could
+                log.warning("pdfium cannot open %s (%s): unmapped glyphs are dropped", self.path.name, exc)
+                self.path = None
+                return None
+        page = self._pdf[index]
+        return page, page.get_textpage(), page.get_height()
+
+    def resolve(self, chars: list[dict], index: int, height: float) -> list[dict]:
+        opened = self._page(index)
+        out = []
+        for c in chars:
+            if not is_unmapped(c["text"]):
+                out.append(c)
+                continue
+            text = ""
+            if opened is not None:
+                _, textpage, h = opened
+                # The middle half of the glyph box, so a neighbour is never read.
+                w4, h4 = (c["x1"] - c["x0"]) / 4, (c["bottom"] - c["top"]) / 4
+                text = textpage.get_text_bounded(left=c["x0"] + w4, right=c["x1"] - w4,
+                                                 bottom=h - c["bottom"] + h4, top=h - c["top"] - h4)
+                text = "".join(text.split())
+            if text and not any(is_unmapped(ch) for ch in text):
+                self.n_recovered += 1
+                out.append({**c, "text": text})
+            else:
+                self.n_lost += 1
+                out.append({**c, "text": LOST})
+        return out
+
+    def close(self) -> None:
+        if self._pdf is not None:
+            self._pdf.close()
+            self._pdf = None
 
 
 # --------------------------------------------------------------------------- running heads
@@ -616,10 +695,18 @@ def read_pdf(path: Path, doc: Document) -> list[Block]:
         if not pages:
             raise IngestError("PDF has no pages")
         per_page, heights = [], []
-        for i, page in enumerate(pages, start=1):
-            per_page.append(page_lines(page, i))
-            heights.append(float(page.height))
-            page.flush_cache()
+        glyphs = UnmappedGlyphs(Path(path))
+        try:
+            for i, page in enumerate(pages, start=1):
+                per_page.append(page_lines(page, i, glyphs))
+                heights.append(float(page.height))
+                page.flush_cache()
+        finally:
+            glyphs.close()
+        doc.n_unmapped_glyphs = glyphs.n_lost
+        if glyphs.n_recovered or glyphs.n_lost:
+            log.info("%s: %d glyphs without a Unicode mapping read by pdfium, %d dropped",
+                     doc.doc_id, glyphs.n_recovered, glyphs.n_lost)
         if not any(per_page):
             raise IngestError("no text layer: the PDF holds no extractable text (a scan? run OCR first)")
         lines = [ln for pl in drop_running_heads(per_page, heights) for ln in pl]
