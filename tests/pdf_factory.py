@@ -182,3 +182,22 @@ def wrap(text: str, max_width: float, size: float = 10, bold: bool = False) -> l
     if cur:
         out.append(cur)
     return out
+
+
+def drop_to_unicode(path: Path, font_name_part: str) -> int:
+    """Remove the ToUnicode map of every font whose name contains ``font_name_part``
+    (PyMuPDF), the way some producers embed heading fonts. Returns how many fonts."""
+    import pymupdf
+
+    doc = pymupdf.open(str(path))
+    n = 0
+    for xref in range(1, doc.xref_length()):
+        if doc.xref_get_key(xref, "Type")[1] != "/Font":
+            continue
+        if font_name_part in doc.xref_get_key(xref, "BaseFont")[1] and doc.xref_get_key(xref, "ToUnicode")[0] != "null":
+            doc.xref_set_key(xref, "ToUnicode", "null")
+            n += 1
+    data = doc.tobytes()
+    doc.close()
+    Path(path).write_bytes(data)
+    return n

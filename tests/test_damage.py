@@ -104,3 +104,62 @@ def test_long_html_paragraph_and_title_are_limited(tmp_path):
     assert result.document.title.startswith("Trygghet Trygghet")
     assert len(result.blocks) >= 20_000 // MAX_BLOCK_CHARS
     assert all(len(b.text) <= MAX_BLOCK_CHARS and b.text.endswith("plats.") for b in result.blocks)
+
+
+# --------------------------------------------------------------------------- unmapped glyphs
+
+
+def _all_text(result) -> str:
+    return "\n".join([result.document.title] + [b.text for b in result.blocks] + [b.section for b in result.blocks])
+
+
+def test_heading_font_without_tounicode_never_leaks_cid(tmp_path):
+    from tests.pdf_factory import PdfWriter, drop_to_unicode
+
+    p = tmp_path / "no-tounicode.pdf"
+    with PdfWriter(p) as w:
+        w.text(72, 100, "Trygghet för alla i Malmö", size=20, bold=True)
+        w.text(72, 140, "Vi vill att alla ska känna sig trygga i sin stad.", size=10)
+        w.text(72, 153, "Därför satsar vi på fler vuxna ute på kvällarna.", size=10)
+    assert drop_to_unicode(p, "Bold") == 1
+    import pdfplumber
+
+    with pdfplumber.open(p) as pdf:  # the damage this guards against
+        assert "(cid:" in pdf.pages[0].extract_text()
+    result = ingest_file(p)
+    doc = result.document
+    assert doc.status == "ok", doc.error
+    text = _all_text(result)
+    assert "(cid:" not in text and "\ufffd" not in text
+    assert not any(ord(ch) < 32 and ch != "\n" for ch in text)
+    # Nothing can read the heading's "ö" (the subset maps it to code 1): the words
+    # that hold it are dropped and the glyphs counted; the rest is intact.
+    assert doc.n_unmapped_glyphs == 2
+    assert [(b.kind, b.text) for b in result.blocks] == [
+        ("heading", "Trygghet alla i"),
+        ("paragraph", "Vi vill att alla ska känna sig trygga i sin stad. Därför satsar vi på fler vuxna ute på kvällarna."),
+    ]
+
+
+def test_unmapped_glyph_is_read_from_pdfium_in_its_box(tmp_path):
+    """pdfium reads the glyph drawn where pdfminer saw only a CID."""
+    import pdfplumber
+
+    from pipeline.extract.pdf import UnmappedGlyphs
+    from tests.pdf_factory import PdfWriter
+
+    p = tmp_path / "doc.pdf"
+    with PdfWriter(p) as w:
+        w.text(72, 100, "Trygghet för alla i Malmö", size=20, bold=True)
+    with pdfplumber.open(p) as pdf:
+        page = pdf.pages[0]
+        chars = [dict(c) for c in page.chars]
+        height = float(page.height)
+    damaged = [{**c, "text": f"(cid:{400 + i})"} if c["text"] in "öM" else c for i, c in enumerate(chars)]
+    glyphs = UnmappedGlyphs(p)
+    try:
+        fixed = glyphs.resolve(damaged, 0, height)
+    finally:
+        glyphs.close()
+    assert "".join(c["text"] for c in fixed) == "".join(c["text"] for c in chars) == "Trygghet för alla i Malmö"
+    assert glyphs.n_recovered == 3 and glyphs.n_lost == 0
