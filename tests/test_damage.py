@@ -163,3 +163,78 @@ def test_unmapped_glyph_is_read_from_pdfium_in_its_box(tmp_path):
         glyphs.close()
     assert "".join(c["text"] for c in fixed) == "".join(c["text"] for c in chars) == "Trygghet för alla i Malmö"
     assert glyphs.n_recovered == 3 and glyphs.n_lost == 0
+
+
+# --------------------------------------------------------------------------- titles and section paths
+
+
+def _quote_pdf(path: Path, meta_title: str | None = None) -> Path:
+    from tests.pdf_factory import PdfWriter
+
+    with PdfWriter(path, title=meta_title) as w:
+        w.text(60, 90, "Trygg i hela staden", size=30, bold=True)
+        w.text(60, 125, "Handlingsplan 2024–2027", size=14)
+        w.lines(60, 160, ["Planen beskriver hur staden arbetar mot våld i alla stadsområden."], size=10)
+        w.new_page()
+        # A vision quote in large type, set over several lines like a heading.
+        w.lines(60, 90, ["Ingen i staden ska", "behöva vara rädd för", "våld i sitt eget hem."], size=24, leading=30)
+        w.text(60, 200, "Inledning", size=16, bold=True)
+        w.lines(60, 225, ["Arbetet mot våld är hela stadens angelägenhet och gäller alla nämnder."], size=10)
+        w.text(60, 260, "Vi vill:", size=10)
+        w.bullet(60, 275, "•", ["stärka stödet till barn som upplever våld"], size=10)
+        # A pull quote broken off mid-sentence over two type lines.
+        w.lines(60, 320, ["För att bekämpa våld på ett", "framgångsrikt sätt krävs samverkan."], size=18, leading=40)
+        w.text(60, 420, "Samverkan", size=13, bold=True)
+        w.lines(60, 440, ["Staden samverkar med polisen och civilsamhället."], size=10)
+        w.text(60, 475, "Kommunfullmäktiges vision för arbetet är:", size=16)
+        w.text(60, 500, "Alla barn i staden växer upp fria från våld och förtryck", size=15)
+        w.lines(60, 530, ["Visionen gäller hela planen."], size=10)
+        w.text(60, 560, "Uppföljning", size=13, bold=True)
+        w.lines(60, 580, ["Planen följs upp vartannat år."], size=10)
+    return path
+
+
+def test_large_type_quote_is_no_heading_and_paths_stay_short(tmp_path):
+    res = ingest_file(_quote_pdf(tmp_path / "plan.pdf"))
+    assert res.document.status == "ok", res.document.error
+    blocks = res.blocks
+    by_text = {b.text: b for b in blocks}
+    quote = "Ingen i staden ska behöva vara rädd för våld i sitt eget hem."
+    assert by_text[quote].kind == "paragraph"
+    headings = [b.text for b in blocks if b.kind == "heading"]
+    assert "Inledning" in headings and "Samverkan" in headings and "Uppföljning" in headings
+    assert not any("rädd för våld" in h or "bekämpa" in h or "växer upp" in h for h in headings)
+    for b in blocks:
+        assert "rädd för våld" not in b.section and "bekämpa" not in b.section and "växer upp" not in b.section
+    bullet = next(b for b in blocks if b.kind == "bullet")
+    assert bullet.text == "stärka stödet till barn som upplever våld"
+    assert bullet.section.endswith("Inledning")
+    assert by_text["Planen följs upp vartannat år."].section.endswith("Uppföljning")
+    assert max(len(b.section) for b in blocks) <= 300
+    assert max(b.section.count(" > ") for b in blocks) < 3
+
+
+def test_title_is_the_largest_text_on_the_first_pages(tmp_path):
+    # Metadata noise (a file name) loses to the cover's largest type.
+    res = ingest_file(_quote_pdf(tmp_path / "plan.pdf", meta_title="SOR1234_plan_web"))
+    assert res.document.title == "Trygg i hela staden"
+    # A person's metadata title loses too: the cover's type is what readers see.
+    res = ingest_file(_quote_pdf(tmp_path / "plan2.pdf", meta_title="Handlingsplan mot våld"))
+    assert res.document.title == "Trygg i hela staden"
+
+
+def test_vision_sentence_on_first_page_is_no_title(tmp_path):
+    from tests.pdf_factory import PdfWriter
+
+    def make(path, meta):
+        with PdfWriter(path, title=meta) as w:
+            w.lines(60, 90, ["Ingen i staden ska", "behöva vara rädd för", "våld i sitt eget hem."], size=28, leading=34)
+            w.text(60, 220, "Inledning", size=16, bold=True)
+            w.lines(60, 245, ["Arbetet mot våld är hela stadens angelägenhet och gäller alla nämnder."], size=10)
+        return path
+
+    res = ingest_file(make(tmp_path / "a.pdf", "Handlingsplan mot våld 2024"))
+    assert res.document.title == "Handlingsplan mot våld 2024"
+    res = ingest_file(make(tmp_path / "b.pdf", None))
+    assert res.document.title == "Ingen i staden ska behöva vara rädd för våld i sitt eget hem."
+    assert len(res.document.title) <= MAX_TITLE_CHARS

@@ -40,7 +40,8 @@ import numpy as np
 from pipeline.errors import IngestError
 from pipeline.extract.bullets import is_list_intro, split_bullet
 from pipeline.extract.hyphens import join_lines
-from pipeline.extract.lexicon import is_word
+from pipeline.extract.lexicon import is_word, known_share
+from pipeline.extract.limits import clip_title, split_blocks
 from pipeline.records import Block, Document
 
 log = logging.getLogger(__name__)
@@ -547,6 +548,70 @@ def _is_heading(ln: Line, body: float) -> bool:
     return ln.bold and not t.endswith((".", ",")) and len(t.split()) <= 14
 
 
+# Opening quotation marks: a line that starts with one is a quote, not a heading.
+_QUOTES = "\"“”„«»'‘’"
+_SENTENCE_INSIDE = re.compile(r"[.!?…][\"”»’)]*\s+[A-ZÅÄÖ]")
+# Swedish words no heading ends with: text that ends with one is a broken-off sentence.
+_FUNCTION_WORDS = {"och", "eller", "samt", "att", "som", "av", "på", "i", "till", "för", "med", "om", "en",
+                   "ett", "den", "det", "de", "både", "men", "vid", "från", "mot", "hos", "genom", "inom",
+                   "utan", "än", "så", "när", "där", "vars", "dess", "sin", "sitt", "sina"}
+MAX_SECTION_DEPTH = 3
+MAX_SECTION_HEADING = 100
+
+
+def heading_like(text: str) -> bool:
+    """Could this large or bold text be a section heading? Sentence-like text is not:
+    a full sentence of several words ("I Malmö blir ingen utsatt för våld … kropp."),
+    more than one sentence, a quotation, a definition ("Våld: en handling som …"), a
+    piece of a sentence (starting in lower case, ending with "och", "att", "på" …)."""
+    t = text.strip()
+    words = t.split()
+    core = t.rstrip(_QUOTES + ")")
+    if t[:1] in _QUOTES or t[:1].islower():
+        return False  # a quotation, or the rest of a sentence begun above
+    if words[-1].lower().strip(",") in _FUNCTION_WORDS:
+        return False  # a sentence broken off: "För att bekämpa alla former av våld på ett"
+    if core.endswith((".", "!", "?", "…")) and len(words) >= 5 and not _PAGE_MARKER_RE.match(t):
+        return False
+    if _SENTENCE_INSIDE.search(t):
+        return False
+    head, sep, tail = t.partition(": ")
+    if sep and len(tail.split()) >= 6 and len(head.split()) <= 3:
+        return False
+    return len(words) <= 20
+
+
+_NUMBERING = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s+\S")
+
+
+def _numbering_depth(text: str) -> int:
+    """0 for "Inledning" and "1 Inledning", 1 for "1.2 Bakgrund", 2 for "1.2.3 …": a
+    deeper number is a subsection of the heading above it at the same size."""
+    m = _NUMBERING.match(text)
+    return m.group(1).count(".") if m else 0
+
+
+def _size_levels(sizes: list[float]) -> dict[float, int]:
+    """Heading level (1 = biggest) of each heading size; sizes less than 0.6 pt
+    apart are one level (the same style rendered at 35.7 and 35.6 pt)."""
+    levels: dict[float, int] = {}
+    level, prev = 0, None
+    for sz in sorted(sizes, reverse=True):
+        if prev is None or prev - sz >= 0.6:
+            level += 1
+        levels[sz], prev = level, sz
+    return levels
+
+
+def section_path(headings: list[str]) -> str:
+    """The chain of headings as "A > B > C", kept short: at most
+    :data:`MAX_SECTION_DEPTH` levels (the top one and the deepest ones) and each
+    heading cut to :data:`MAX_SECTION_HEADING` characters at a word boundary."""
+    if len(headings) > MAX_SECTION_DEPTH:
+        headings = headings[:1] + headings[-(MAX_SECTION_DEPTH - 1):]
+    return " > ".join(clip_title(h, MAX_SECTION_HEADING) for h in headings)
+
+
 def _dash_inside_sentence(marker: str, cur: _Blk | None, ln: Line) -> bool:
     """A dash at a line start that continues the paragraph above (which has not ended
     its sentence) rather than starting a list item."""
@@ -568,6 +633,7 @@ def _numbered_heading(cur: _Blk, ln: Line) -> bool:
 def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
     body = _body_size(lines)
     heading_sizes = sorted({ln.size for ln in lines if _is_heading(ln, body)}, reverse=True)
+    size_level = _size_levels(heading_sizes)
     blks: list[_Blk] = []
 
     def new(kind: str, ln: Line) -> None:
@@ -584,7 +650,7 @@ def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
                 cur.text = join_lines(cur.text, ln.text)
             else:
                 new("heading", ln)
-                blks[-1].level = heading_sizes.index(ln.size) + 1 if ln.size in heading_sizes else len(heading_sizes)
+                blks[-1].level = size_level.get(ln.size, len(heading_sizes))
             continue
         if bullet and _dash_inside_sentence(bullet[0], cur, ln):
             bullet = None  # "… egen vinning" / "– känslomässig …": a dash wrapped to the line start
@@ -621,6 +687,7 @@ def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
 
     out: list[Block] = []
     path: list[tuple[int, str]] = []
+    after_colon: int | None = None  # level of the heading just before, if it ends with ":"
     for b in blks:
         text = " ".join(b.text.split())
         if not text:
@@ -629,19 +696,25 @@ def build_blocks(lines: list[Line], doc_id: str) -> list[Block]:
         if kind == "heading":
             if is_list_intro(text):
                 kind = "list_intro"
+            elif not heading_like(text) or (after_colon is not None and b.level >= after_colon):
+                # A vision or pull quote set in large type; or what a heading ending in
+                # ":" ("Kommunfullmäktiges vision är:") announces, in no bigger type.
+                kind = "paragraph"
             else:
-                while path and path[-1][0] >= b.level:
+                level = b.level + _numbering_depth(text) / 10
+                while path and path[-1][0] >= level:
                     path.pop()
-                path.append((b.level, text))
+                path.append((level, text))
         elif kind == "paragraph" and is_list_intro(text):
             kind = "list_intro"
         elif kind == "paragraph" and len(text) <= 3 and not text[:1].isalnum():
             kind = "other"
+        after_colon = b.level if kind == "heading" and text.endswith(":") else None
         first = b.lines[0]
         same_page = [ln for ln in b.lines if ln.page == first.page]
         out.append(Block(
             doc_id=doc_id, block_id=len(out), page=first.page, kind=kind,
-            section=" > ".join(t for _, t in path), text=text,
+            section=section_path([t for _, t in path]), text=text,
             x0=round(min(ln.x0 for ln in same_page), 1), top=round(min(ln.top for ln in same_page), 1),
             x1=round(max(ln.x1 for ln in same_page), 1), bottom=round(max(ln.bottom for ln in same_page), 1),
         ))
@@ -658,6 +731,62 @@ def _usable_title(title) -> bool:
     t = title.strip().lower()
     return not ("_" in t or t in {"untitled", "unknown", "title"} or t.startswith("microsoft word")
                 or re.search(r"\.(indd|docx?|pdf|qxd)$", t))
+
+
+TITLE_PAGES = 3  # the title is looked for on the first pages that hold text
+DISPLAY_TYPE = 1.5  # cover type: at least this many times the body size
+
+
+def _title_line(ln: Line) -> bool:
+    """A line that can be part of a title: words (not a page number, not dots drawn
+    as glyphs), mostly words the dictionary knows (not letters that lost their accents)."""
+    toks = [w for w in re.findall(r"[^\W\d_]+", ln.text) if len(w) >= 2]
+    return bool(toks) and known_share(ln.text) > 0.5
+
+
+def cover_title(pages: list[list[Line]]) -> str:
+    """The largest text on the first pages: the stacked lines of the largest type
+    (sizes within 10 %) on the first of :data:`TITLE_PAGES` pages with text, when that
+    type is display type (:data:`DISPLAY_TYPE` × the body size); else ''."""
+    all_lines = [ln for pl in pages for ln in pl]
+    if not all_lines:
+        return ""
+    body = _body_size(all_lines)
+    first = [pl for pl in pages if pl][:TITLE_PAGES]
+    cands = [ln for pl in first for ln in pl if _title_line(ln) and ln.size >= DISPLAY_TYPE * body]
+    if not cands:
+        return ""
+    top = max(cands, key=lambda ln: ln.size)
+    same = sorted((ln for ln in cands if ln.page == top.page and ln.size >= 0.9 * top.size),
+                  key=lambda ln: (ln.top, ln.x0))
+    # The run of stacked lines that holds the largest one (a gap of more than a line
+    # height starts another text: a slogan and the party name at the foot of a cover).
+    run: list[Line] = []
+    for ln in same:
+        if run and ln.top - run[-1].bottom > 1.2 * ln.size:
+            if top in run:
+                break
+            run = []
+        run.append(ln)
+    text = ""
+    for ln in run:
+        text = join_lines(text, ln.text) if text else ln.text
+    return text
+
+
+def pdf_title(pages: list[list[Line]], meta_title, blocks: list[Block]) -> str:
+    """The document's title: the largest text on the first pages (:func:`cover_title`),
+    else the metadata title when a person wrote it, else the first heading on the first
+    pages; at most 200 characters. (documents.yaml and front matter override this in
+    ingest.)"""
+    title = cover_title(pages)
+    if _usable_title(meta_title) and (not title or not heading_like(title)):
+        title = meta_title  # a cover slogan or vision sentence loses to a real title
+    if not title:
+        pages_with_text = sorted({b.page for b in blocks if b.page is not None})[:TITLE_PAGES]
+        heads = [b for b in blocks if b.kind == "heading" and b.page in pages_with_text and heading_like(b.text)]
+        title = heads[0].text if heads else ""
+    return clip_title(title)
 
 
 def _open(path: Path):
@@ -709,14 +838,10 @@ def read_pdf(path: Path, doc: Document) -> list[Block]:
                      doc.doc_id, glyphs.n_recovered, glyphs.n_lost)
         if not any(per_page):
             raise IngestError("no text layer: the PDF holds no extractable text (a scan? run OCR first)")
-        lines = [ln for pl in drop_running_heads(per_page, heights) for ln in pl]
-        blocks = build_blocks(lines, doc.doc_id)
-        meta_title = (pdf.metadata or {}).get("Title")
-        title = meta_title if _usable_title(meta_title) else ""
-        if not title:
-            heads = [b for b in blocks if b.kind == "heading" and b.page == 1] or [b for b in blocks if b.page == 1]
-            title = heads[0].text if heads else ""
-        doc.title = " ".join(title.split())[:200]
+        pages_kept = drop_running_heads(per_page, heights)
+        lines = [ln for pl in pages_kept for ln in pl]
+        blocks = split_blocks(build_blocks(lines, doc.doc_id))
+        doc.title = pdf_title(pages_kept, (pdf.metadata or {}).get("Title"), blocks)
         return blocks
     finally:
         pdf.close()
