@@ -18,6 +18,9 @@ copied into the repo) it measures:
            The table also gives unknown/total tokens for both: removing running
            heads and page furniture (known words) lowers our share slightly even when
            both texts hold the same unknown tokens, so read the two together.
+  damage   "(cid:" occurrences in everything we write (block texts, section paths,
+           title; must be 0) and the glyphs without a Unicode mapping that neither
+           pdfminer nor pdfium could read (dropped, Document.n_unmapped_glyphs).
 
 Timing is fair by construction:
 
@@ -68,6 +71,8 @@ class Row:
     ours_known: float | None = None
     pdftotext_known: float | None = None
     n_blocks: int = 0
+    n_cid: int = 0  # "(cid:" in any text we write (blocks, sections, title): must be 0
+    n_unmapped: int = 0  # glyphs without a Unicode mapping that pdfium could not read either
     ours_unknown: tuple[int, int] | None = None  # (unknown tokens, tokens)
     pdftotext_unknown: tuple[int, int] | None = None
     error: str = ""
@@ -84,7 +89,7 @@ class Row:
 
     @property
     def ok(self) -> bool:
-        return not self.error and self.ratio >= SPEED_TARGET and self.quality_ok is not False
+        return not self.error and self.ratio >= SPEED_TARGET and self.quality_ok is not False and self.n_cid == 0
 
 
 def time_ours(path: Path) -> tuple[float, object]:
@@ -155,6 +160,8 @@ def measure(path: Path, repeats: int) -> Row:
         return row
     row.n_blocks = len(result.blocks)
     ours_text = " ".join(b.text for b in result.blocks)
+    written = "\n".join([doc.title, *(b.text for b in result.blocks), *(b.section for b in result.blocks)])
+    row.n_cid, row.n_unmapped = written.count("(cid:"), doc.n_unmapped_glyphs
     row.ours_known, row.ours_unknown = lexicon.known_share(ours_text), unknown_tokens(ours_text)
     text = pdftotext_text(path)
     if text is not None:
@@ -178,20 +185,22 @@ def _frac(x: tuple[int, int] | None) -> str:
 
 def format_table(rows: list[Row]) -> str:
     head = ("document", "pages", "our s", "our p/s", "plumber s", "plumber p/s", "ratio",
-            "our known", "pdftotext known", "unknown/tokens ours | pdftotext", "result")
+            "our known", "pdftotext known", "unknown/tokens ours | pdftotext", "(cid:", "unmapped", "result")
     body = []
     for r in rows:
         if r.error:
-            body.append((r.name, str(r.pages), "-", "-", "-", "-", "-", "-", "-", "-", f"FAIL ({r.error})"))
+            body.append((r.name, str(r.pages), "-", "-", "-", "-", "-", "-", "-", "-", "-", "-", f"FAIL ({r.error})"))
             continue
         why = []
         if r.ratio < SPEED_TARGET:
             why.append("speed")
         if r.quality_ok is False:
             why.append("quality")
+        if r.n_cid:
+            why.append("(cid:")
         body.append((r.name, str(r.pages), f"{r.ours_s:.2f}", f"{r.pages / r.ours_s:.2f}", f"{r.plumber_s:.2f}",
                      f"{r.pages / r.plumber_s:.2f}", f"{r.ratio:.2f}", _pct(r.ours_known), _pct(r.pdftotext_known),
-                     f"{_frac(r.ours_unknown)} | {_frac(r.pdftotext_unknown)}",
+                     f"{_frac(r.ours_unknown)} | {_frac(r.pdftotext_unknown)}", str(r.n_cid), str(r.n_unmapped),
                      ("pass" if r.ok else "FAIL") + (f" ({', '.join(why)})" if why else "")))
     good = [r for r in rows if not r.error]
     pages = sum(r.pages for r in good)
@@ -200,10 +209,12 @@ def format_table(rows: list[Row]) -> str:
     ratio = plumber / ours if ours else float("inf")
     compared = [r for r in good if r.quality_ok is not None]
     better = sum(1 for r in compared if r.quality_ok)
-    total_ok = ratio >= SPEED_TARGET and better == len(compared) and len(good) == len(rows)
+    no_cid = all(r.n_cid == 0 for r in good)
+    total_ok = ratio >= SPEED_TARGET and better == len(compared) and len(good) == len(rows) and no_cid
     body.append(("TOTAL", str(pages), f"{ours:.2f}", f"{pages / ours:.2f}" if ours else "-", f"{plumber:.2f}",
                  f"{pages / plumber:.2f}" if plumber else "-", f"{ratio:.2f}",
-                 f"ours >= pdftotext on {better}/{len(compared)}", "", "", "pass" if total_ok else "FAIL"))
+                 f"ours >= pdftotext on {better}/{len(compared)}", "", "",
+                 f"(cid: in {sum(r.n_cid > 0 for r in good)}/{len(good)}", "", "pass" if total_ok else "FAIL"))
     widths = [max(len(h), *(len(b[i]) for b in body[:-1])) for i, h in enumerate(head)]
 
     def fmt(cells) -> str:
@@ -215,7 +226,7 @@ def format_table(rows: list[Row]) -> str:
     rule = fmt(["-" * w for w in widths])
     total = body[-1]
     total_line = "  ".join([total[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(total[1:7], widths[1:7])]
-                           + [f"{total[7]}", f"  {total[10]}"])
+                           + [f"{total[7]}", f"{total[10]}", f"  {total[12]}"])
     return "\n".join([fmt(head), rule, *(fmt(b) for b in body[:-1]), rule, total_line])
 
 
