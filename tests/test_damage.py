@@ -238,3 +238,14 @@ def test_vision_sentence_on_first_page_is_no_title(tmp_path):
     res = ingest_file(make(tmp_path / "b.pdf", None))
     assert res.document.title == "Ingen i staden ska behöva vara rädd för våld i sitt eget hem."
     assert len(res.document.title) <= MAX_TITLE_CHARS
+
+
+def test_cid_codes_pasted_into_a_text_file_are_dropped_and_counted(tmp_path):
+    p = tmp_path / "pasted.txt"
+    p.write_text("(cid:414)(cid:345)(cid:3) Trygghet\n\nVi vill ha fler (cid:12)(cid:13)vuxna ute på kvällarna.\n",
+                 encoding="utf-8")
+    result = ingest_file(p)
+    assert result.document.status == "ok", result.document.error
+    assert result.document.n_unmapped_glyphs == 5
+    assert [b.text for b in result.blocks] == ["Trygghet", "Vi vill ha fler ute på kvällarna."]
+    assert "(cid:" not in result.document.title

@@ -29,6 +29,8 @@ Rules (deliberately simple; plain text has no markup to go on):
   letter, has no terminal punctuation (. ! ? : ; , …) and is not the last paragraph is
   a ``heading``. Headings have no levels in plain text, so the section path is just the
   most recent heading.
+* Words holding ``(cid:N)`` (text pasted from a PDF whose font had no Unicode map)
+  are dropped and their glyphs counted in ``Document.n_unmapped_glyphs``.
 * Title: the first heading, else the first sentence of the first line, at most 200
   characters. A paragraph longer than a few thousand characters (a file written as
   one line) is split into blocks at sentence ends (:mod:`pipeline.extract.limits`).
@@ -37,6 +39,7 @@ Rules (deliberately simple; plain text has no markup to go on):
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from pathlib import Path
 
@@ -93,6 +96,17 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return str(best), best.encoding
 
 
+_CID = re.compile(r"\(cid:\d+\)")
+_CID_WORD = re.compile(r"[^\s]*\(cid:\d+\)[^\s]*")
+
+
+def drop_cid_words(text: str) -> tuple[str, int]:
+    """Text pasted from a broken PDF conversion: words holding ``(cid:N)`` glyph codes
+    are dropped; returns the text and the number of such glyphs."""
+    n = len(_CID.findall(text))
+    return (_CID_WORD.sub("", text), n) if n else (text, 0)
+
+
 def _norm(text: str) -> str:
     text = text.replace("\u00ad", "").replace("\u200b", "").replace("\ufeff", "")
     return unicodedata.normalize("NFC", " ".join(text.split()))
@@ -147,6 +161,7 @@ def read_text(path: Path, doc: Document) -> list[Block]:
     path = Path(path)
     data = read_source(path)
     text, doc.encoding = decode_text(data)
+    text, doc.n_unmapped_glyphs = drop_cid_words(text)
     doc.n_pages = None
 
     groups = _split_paragraphs(text)
