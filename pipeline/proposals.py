@@ -51,7 +51,10 @@ _STATISTIC_RE = re.compile(r"^\W*\d|\d+(?:[,.]\d+)?\s*(?:%|procent)|\bantal\b.*\
 
 
 def load_metadata(raw_dirs: list[Path]) -> dict[str, dict]:
-    """documents.yaml of each input folder: {file name: {title, actor, year, kind}}."""
+    """documents.yaml of each input folder: {file name: {title, actor, year, kind}}.
+
+    Kept for callers that pass ``meta`` to :func:`find_proposals`; ingest now puts the
+    metadata on the Document record (pipeline.extract.metadata), which wins."""
     meta: dict[str, dict] = {}
     for d in sorted(set(raw_dirs)):
         path = Path(d) / "documents.yaml"
@@ -295,6 +298,7 @@ def find_proposals(documents: list[Document], blocks: list[Block], sentences: li
             continue
         doc_sents = {bid: ss for (d, bid), ss in sents.items() if d == doc.doc_id}
         doc_blocks = by_doc.get(doc.doc_id, [])
-        actor = str((meta.get(doc.source_file) or {}).get("actor", "") or "") or infer_actor(doc_blocks)
+        actor = doc.actor or str((meta.get(doc.source_file) or {}).get("actor", "") or "") \
+            or infer_actor(doc_blocks)
         out += _DocProposals(doc, doc_blocks, doc_sents, actor).run()
     return out

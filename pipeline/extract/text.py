@@ -27,7 +27,10 @@ Rules (deliberately simple; plain text has no markup to go on):
   letter, has no terminal punctuation (. ! ? : ; , …) and is not the last paragraph is
   a ``heading``. Headings have no levels in plain text, so the section path is just the
   most recent heading.
-* Title: the first heading, else the first line.
+* Header lines (``# key: value`` at the top, or a ``---`` YAML block) are document
+  metadata, not text (:mod:`pipeline.extract.metadata`): they are dropped before any
+  block is made and set the document's fields (title, actor, …).
+* Title: the header lines' ``title``, else the first heading, else the first line.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from pathlib import Path
 from pipeline.errors import IngestError
 from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
 from pipeline.extract.hyphens import join_lines
+from pipeline.extract.metadata import apply_metadata, split_header
 from pipeline.records import Block, Document
 from pipeline.storage import read_source
 
@@ -116,6 +120,7 @@ def read_text(path: Path, doc: Document) -> list[Block]:
     path = Path(path)
     data = read_source(path)
     text = decode_text(data)
+    header, text = split_header(text)
     doc.n_pages = None
 
     groups = _split_paragraphs(text)
@@ -162,5 +167,6 @@ def read_text(path: Path, doc: Document) -> list[Block]:
     first_heading = next((b.text for b in blocks if b.kind == "heading"), "")
     first_line = next((_norm(g[0]) for g in groups if _norm(g[0])), "")
     doc.title = first_heading or first_line
+    apply_metadata(doc, header)
     log.debug("%s: %d blocks, title %r", doc.doc_id, len(blocks), doc.title)
     return blocks
