@@ -29,7 +29,7 @@ import yaml
 
 from pipeline.classify.codebook import load_codebook
 from pipeline.errors import PipelineError
-from pipeline.extract.bullets import is_list_intro
+from pipeline.extract.bullets import formal_demand, is_decision_intro, is_list_intro
 from pipeline.records import Block, Document, Proposal, Sentence
 
 log = logging.getLogger(__name__)
@@ -99,31 +99,92 @@ def _actor_from_intro(intro: str) -> str:
     return actor
 
 
+# Imperatives of the verbs that are not in the -a conjugation ("Höj straffet", "Inför
+# nattbussar", "Ge föreningarna …", "Stärk familjerna").
+_IMPERATIVES = {
+    "höj", "sänk", "skärp", "inför", "stärk", "bygg", "ge", "gör", "låt", "ta", "bedöm", "anställ",
+    "förbättr", "stopp", "behåll", "tillsätt", "avskaff", "förläng", "förkort", "sätt", "säkr", "utök",
+    "minsk", "ök", "öpp", "rusta", "begräns", "förbjud", "tillåt", "bevar", "håll", "skydd", "stöd",
+    "främj", "ställ", "inrätt", "prioriter", "underlätt", "möjliggör", "flytt", "skapa", "välj", "led",
+    "kräv", "lägg", "satsa", "sänd", "slå", "spar", "stäng", "tvinga", "upprätt", "utveckl", "värn",
+}
+# Noun phrases that ask for something: "Fler kameror vid resecentrum", "Ökad bemanning",
+# "Sänkta biljettpriser", "Mer resurser", "Max 300 elever per kurator", "Nolltolerans …".
+_DEMAND_NP_RE = re.compile(
+    r"^(?:fler|flera|mer|mera|mindre|färre|ökad|ökat|ökade|utökad|utökat|utökade|minskad|minskat|minskade"
+    r"|sänkt|sänkta|höjd|höjt|höjda|skärpt|skärpta|stärkt|stärkta|förstärkt|förstärkta|förbättrad|förbättrat"
+    r"|förbättrade|bättre|större|högre|lägre|kortare|längre|snabbare|tryggare|säkrare|tydligare|starkare"
+    r"|billigare|enklare|tidigare|nya|nytt|ny|max|maximalt|minst|ingen|inga|inget|nolltolerans|stopp"
+    r"|satsningar?|avgiftsfri|avgiftsfritt|avgiftsfria|gratis|fortsatt|fortsatta|rätt\s+till|krav\s+på"
+    r"|förbud\s+mot|utbyggd|utbyggt|utbyggda|införande|inrättande|utbyggnad|översyn|tillgänglig|tillgängliga)\b",
+    re.IGNORECASE,
+)
+# Promises: "Varje år kommer minst en kampanj att genomföras", "Vi kommer att …", "Vi lovar att …".
+_PROMISE_RE = re.compile(r"\bkommer\b(?:\s+\S+){0,12}?\s+att\b|\blovar\b", re.IGNORECASE)
+
+
+def _first_word(text: str) -> str:
+    m = re.match(r"\W*([A-Za-zÅÄÖåäöÉé]+)", text)
+    return m.group(1).lower() if m else ""
+
+
+def _imperative(w: str) -> bool:
+    return w in _IMPERATIVES or (w.endswith("a") and w[:-1] in _IMPERATIVES) or \
+        (len(w) > 3 and w.rstrip("a") in _IMPERATIVES)
+
+
 def _asks(sentence: str) -> bool:
     """Does a sentence of a bullet ask for something itself? Yes if it holds a modal
     of demand ("ska", "bör", "måste", "vill", …) or opens with "Att" or a verb of the
-    -a conjugation ("Inrätta", "Utöka")."""
+    -a conjugation ("Inrätta", "Utöka") or a common imperative ("Höj", "Inför")."""
     s = sentence.strip()
     if _ASK_RE.search(s):
         return True
-    first = re.match(r"[A-Za-zÅÄÖåäö]+", s)
-    if not first:
+    w = _first_word(s)
+    if not w:
         return False
-    w = first.group(0).lower()
     # Infinitive/imperative of the large -a conjugation; not the definite plural of
     # nouns ("Transporterna").
     verbish = w.endswith("a") and len(w) > 3 and not w.endswith(("rna", "na")) and w not in _NOT_VERBS
-    return w == "att" or verbish
+    return w == "att" or verbish or _imperative(w)
 
 
-def _is_proposal_list(bullets: list[Block]) -> bool:
-    """A list nobody introduced: proposals only if most bullets ask for something and
-    few are statistics or references."""
-    if not bullets:
+def _demand_like(text: str) -> bool:
+    """A list item that asks for something: :func:`_asks`, a demanding noun phrase
+    ("Fler kameror", "Sänkta priser"), or a promise ("… kommer … att …")."""
+    return _asks(text) or bool(_DEMAND_NP_RE.match(text.strip(" \t*•-–"))) or bool(_PROMISE_RE.search(text))
+
+
+# A finite verb of a description ("Kommunen har …", "Det finns …"): not a noun phrase.
+_FINITE_RE = re.compile(r"\b(?:är|har|finns|fanns|var|blir|blev|kan|gör|får|hade|går|ligger|heter|betyder)\b", re.I)
+
+
+def _noun_phrase_item(text: str) -> bool:
+    """A short verbless item ("En friskvårdstimme per vecka", "Valfri tjänstgöringsgrad")."""
+    t = text.strip()
+    n = len(t.split())
+    return 2 <= n <= 20 and not _FINITE_RE.search(t) and not t.endswith("?") \
+        and not _STATISTIC_RE.search(t) and not _REFERENCE_RE.search(t) and t[:1].isupper()
+
+
+def _is_proposal_list(bullets: list[Block], after_heading: bool = False) -> bool:
+    """A list nobody introduced: proposals only if it has at least two bullets (a lone
+    bullet is a heading drawn with a bullet: "• Vår politik"), most of them ask for
+    something and few are statistics or references. Under a heading of its own, a list
+    of at least three short verbless noun phrases ("Fritidskort till skolbarn", "En
+    friskvårdstimme per vecka") with at least one demanding item counts too."""
+    if len(bullets) < 2:
         return False
-    asks = sum(_asks(b.text) for b in bullets)
+    n = len(bullets)
+    asks = sum(_demand_like(b.text) for b in bullets)
     other = sum(bool(_REFERENCE_RE.search(b.text) or _STATISTIC_RE.search(b.text)) for b in bullets)
-    return asks >= 0.6 * len(bullets) and other <= 0.3 * len(bullets)
+    if other > 0.3 * n:
+        return False
+    if asks >= 0.6 * n:
+        return True
+    nps = sum(_noun_phrase_item(b.text) for b in bullets)
+    avg_words = sum(len(b.text.split()) for b in bullets) / n
+    return after_heading and n >= 3 and nps == n and asks >= 1 and avg_words >= 3
 
 
 def infer_actor(blocks: list[Block]) -> str:
@@ -155,7 +216,7 @@ class _DocProposals:
         self.seen: dict[str, int] = defaultdict(int)
 
     def add(self, unit: str, block: Block, text: str, intro: Block | None, description: str = "",
-            parent: str = "", sentence_ids: list[int] | None = None) -> Proposal:
+            parent: str = "", sentence_ids: list[int] | None = None, demand: str = "") -> Proposal:
         key = normalise(text)
         occ = self.seen[key]
         self.seen[key] += 1
@@ -172,10 +233,24 @@ class _DocProposals:
             proposal_id=proposal_id(self.doc.sha256, text, occ), doc_id=self.doc.doc_id, unit=unit,
             parent_id=parent, actor=_actor_from_intro(intro_text) or self.doc_actor, intro=intro_text,
             level_hint=hint, section=block.section, page=block.page, text=text, description=description,
-            sentence_ids=" ".join(str(i) for i in sentence_ids), block_id=block.block_id,
+            sentence_ids=" ".join(str(i) for i in sentence_ids), block_id=block.block_id, demand=demand,
         )
         self.out.append(p)
         return p
+
+    def bullet(self, block: Block, intro: Block | None) -> None:
+        """One list item: a formal demand (a yrkande anywhere, an att-sats under a
+        decision intro) is a ``demand`` with its demand column; a yrkande cut before
+        its demand is dropped; anything else is a ``bullet`` with its statements."""
+        demand = formal_demand(block.text)
+        formal = demand is not None and (
+            block.text.lstrip(" .…").lower().startswith("riksdagen")
+            or (intro is not None and is_decision_intro(intro.text)))
+        if formal:
+            if demand:
+                self.add("demand", block, block.text, intro, demand=demand)
+            return
+        self.statements(self.add("bullet", block, block.text, intro), block)
 
     def statements(self, parent: Proposal, block: Block) -> None:
         sents = self.sents.get(block.block_id, [])
@@ -229,11 +304,12 @@ class _DocProposals:
             if b.kind == "bullet":
                 if self._intro is None:
                     run = self._bullet_run(i)
-                    if not _is_proposal_list(run):
+                    after_heading = i > 0 and blocks[i - 1].kind == "heading"
+                    if not _is_proposal_list(run, after_heading):
                         i += len(run)  # statistics, references, contents: not proposals
                         continue
                     for r in run:
-                        self.statements(self.add("bullet", r, r.text, None), r)
+                        self.bullet(r, None)
                     i += len(run)
                     continue
                 if nxt is not None and nxt.kind == "paragraph" and self._is_title_list(i):
@@ -241,9 +317,29 @@ class _DocProposals:
                     self.add("item", b, b.text, self._intro, description=desc)
                     i = j
                     continue
-                p = self.add("bullet", b, b.text, self._intro)
-                self.statements(p, b)
+                self.bullet(b, self._intro)
                 i += 1
+                continue
+            if b.kind == "paragraph" and self._intro is not None and self._intro.kind != "heading" \
+                    and blocks[i - 1] is self._intro:
+                # Items written as paragraphs of their own under an intro ("… kräver
+                # att kommunen:" + one short paragraph per demand).
+                run = self._paragraph_items(i)
+                if run:
+                    for r in run:
+                        self.bullet(r, self._intro)
+                    i += len(run)
+                    self._intro = None
+                    continue
+            if b.kind == "paragraph" and self._att_run_start(i):
+                # Att-satser after "X föreslår …" / "X yrkar …" without a colon.
+                intro = blocks[i - 1]
+                j = i
+                while j < len(blocks) and blocks[j].kind == "paragraph" and formal_demand(blocks[j].text) \
+                        and re.match(r"\W*att\b", blocks[j].text, re.I):
+                    self.add("demand", blocks[j], blocks[j].text, intro, demand=formal_demand(blocks[j].text))
+                    j += 1
+                i = j
                 continue
             # Running text ends a bullet list (but not a heading-introduced section).
             if self._intro is not None and self._intro.kind != "heading" and i > 0 \
@@ -253,6 +349,30 @@ class _DocProposals:
                 self.inline(b)
             i += 1
         return self.out
+
+    def _paragraph_items(self, i: int) -> list[Block]:
+        """Short paragraphs right after a list intro that each ask for something: at
+        least two of them, each at most two sentences and 60 words."""
+        out = []
+        j = i
+        while j < len(self.blocks) and self.blocks[j].kind == "paragraph":
+            t = self.blocks[j].text
+            n_sents = len(self.sents.get(self.blocks[j].block_id, [])) or 1
+            if len(t.split()) > 60 or n_sents > 2 or not (_demand_like(t) or _noun_phrase_item(t)):
+                break
+            out.append(self.blocks[j])
+            j += 1
+        return out if len(out) >= 2 else []
+
+    def _att_run_start(self, i: int) -> bool:
+        """A paragraph that is an att-sats, after a paragraph in which someone proposes or
+        moves something ("Barapartiet föreslår …", "… yrkar att fullmäktige beslutar")."""
+        if i == 0 or not re.match(r"\W*att\s", self.blocks[i].text, re.I):
+            return False
+        prev = self.blocks[i - 1]
+        return prev.kind in ("paragraph", "list_intro") and len(prev.text.split()) <= 30 \
+            and bool(re.search(r"\b(?:föreslår|yrkar|föreslås|yrkas|beslutar|besluta)\b", prev.text, re.I)) \
+            and bool(formal_demand(self.blocks[i].text))
 
     def _description(self, start: int) -> tuple[str, int]:
         parts, j = [], start

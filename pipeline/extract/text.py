@@ -23,6 +23,12 @@ Rules (deliberately simple; plain text has no markup to go on):
   the start of a line inside a sentence. Symbol markers ("•", "▪" …) always start one.
 * Lines before the first bullet of a paragraph form a ``paragraph`` (``list_intro`` if
   :func:`~pipeline.extract.bullets.is_list_intro` accepts it).
+* Lists without marks: after a line that introduces a list and ends in a colon ("Vi
+  verkar för:", "X yrkar därför:"), each following line of the paragraph that starts
+  with a capital letter or is an att-sats ("att kommunen …", "…att …") starts a
+  ``bullet``; a line starting in lower case continues the item it wraps. An att-sats
+  line after an att-sats line also starts a new item. An intro line ending in a colon
+  inside a list ("För att nå målen föreslås följande:") ends the list before it.
 * A paragraph that is a single line of at most 10 words, starts with an uppercase
   letter, has no terminal punctuation (. ! ? : ; , …) and is not the last paragraph is
   a ``heading``. Headings have no levels in plain text, so the section path is just the
@@ -36,6 +42,7 @@ Rules (deliberately simple; plain text has no markup to go on):
 from __future__ import annotations
 
 import logging
+import re
 import unicodedata
 from pathlib import Path
 
@@ -115,6 +122,24 @@ def _bullet_start(line: str, prev: str | None, in_bullet: bool) -> str | None:
     return rest
 
 
+_ATT_LINE = re.compile(r"^\s*(?:[.…]+\s*)?att\s+\w", re.IGNORECASE)
+
+
+def _is_intro_line(line: str) -> bool:
+    """A line that introduces a list and ends in a colon ("Vi verkar för:")."""
+    return line.rstrip().endswith(":") and is_list_intro(line)
+
+
+def _starts_implicit_item(line: str, in_item: bool) -> bool:
+    """After an intro line, an unmarked line starts an item when it is an att-sats
+    ("att kommunen …", "…att en krisgrupp bildas") or, outside an item, starts with a
+    capital letter; a line starting in lower case continues the item it wraps."""
+    if _ATT_LINE.match(line):
+        return True
+    first = next((ch for ch in line.strip() if ch.isalpha()), "")
+    return bool(first) and first.isupper() and line.strip()[:1].isalnum()
+
+
 def read_text(path: Path, doc: Document) -> list[Block]:
     """Read a UTF-8 text file into blocks in reading order; set ``doc.title``."""
     path = Path(path)
@@ -143,8 +168,17 @@ def read_text(path: Path, doc: Document) -> list[Block]:
         lead: list[str] = []  # lines before the first bullet
         item: list[str] | None = None  # lines of the current bullet
         prev: str | None = None
+        implicit = False  # after an intro line ending in ":": unmarked lines are items
         for line in group:
             rest = _bullet_start(line, prev, item is not None)
+            if rest is None and item is not None and _is_intro_line(line):
+                emit("bullet", item)  # a new intro ends the list: "… följande:"
+                item, lead, implicit = None, [line], True
+                prev = line
+                continue
+            if rest is None and (implicit or prev is not None and _ATT_LINE.match(prev)) \
+                    and _starts_implicit_item(line, item is not None):
+                rest = line.strip()
             if rest is not None:
                 if item is not None:
                     emit("bullet", item)
@@ -157,6 +191,7 @@ def read_text(path: Path, doc: Document) -> list[Block]:
                 item.append(line)  # continuation of the bullet
             else:
                 lead.append(line)
+                implicit = _is_intro_line(line)
             prev = line
         if item is not None:
             emit("bullet", item)
