@@ -15,8 +15,9 @@ What counts:
   gold lists, so they are left out of precision as well as recall.
 * **Match**: a gold item and a found unit of the same document match when their texts
   are equal after :func:`match_key`: Unicode NFKC, case folded, soft hyphens dropped,
-  all whitespace runs (line breaks too) as one space, and bullet marks, dashes,
-  numbering ("1.", "a)") and trailing punctuation (. , ; : ! ?) stripped at the edges.
+  all whitespace runs (line breaks too) as one space; at the start, bullet marks,
+  dashes, an ellipsis ("…att", NFKC "...att") and numbering ("1.", "a)") stripped; at the end,
+  punctuation (. , ; : ! ? …) and closing quotes stripped.
   Each gold item matches at most one found unit and vice versa (repeated texts count
   as often as they occur).
 * recall = matched / gold items, precision = matched / scored units, per document and
@@ -52,7 +53,7 @@ log = logging.getLogger("benchmarks.proposals")
 
 WEB_DIR = config.SHARED_DIR / "corpus" / "web"
 SCORED_UNITS = ("bullet", "item", "demand")
-_EDGE = re.compile(r"^[\s•\-–—*·▪■●◦‣⁃∙○►➢✓\uf0b7]*(?:\(?(?:\d{1,2}|[a-z])[.)]\s+)?|[\s.,;:!?]+$")
+_EDGE = re.compile(r"^[\s.•\-–—*·▪■●◦‣⁃∙○►➢✓»›…\uf0b7]*(?:\(?(?:\d{1,2}|[a-z])[.)]\s+)?|[\s.,;:!?…”\"’»]+$")
 
 
 def match_key(text: str) -> str:

@@ -19,8 +19,11 @@ _BULLET_RE = re.compile(
 _INTRO_CUE = (
     r"\bvill\b|\bgenom\s+att\b|\bförslag|\bföreslå|\bkräv(?:er|a)\b|\byrka|\bkommer\s+(?:\w+\s+)?att\b"
     r"|\b(?:verkar|arbetar|jobbar|kämpar|står)\s+(?:\w+\s+)?för\b|\bdriv(?:er|a)\b|\bprioriter"
-    r"|\blova[rs]?\b|\blöften?\b|\bsatsa[rs]?\s+(?:\w+\s+)?på\b|\bska\s+vi\b|\bbeslut"
+    r"|\blova[rs]?\b|\blöften?\b|\bsatsa[rs]?\b|\bska\s+vi\b|\bbeslut|\bföljande\b"
 )
+# An intro addressed to the reader is no list of proposals ("Vill du läsa mer, klicka
+# på följande länk:").
+_TO_READER_RE = re.compile(r"\b(?:du|ni|dig|er)\b|\blänk|\bklicka|\bläs\b|\bläsa\b", re.IGNORECASE)
 _INTRO_RE = re.compile(rf"(?:{_INTRO_CUE})[^.!?:]*:\s*$", re.IGNORECASE)
 # The heading of formal demands: "Förslag till beslut", "Förslag till riksdagsbeslut",
 # "Förslag till kommunfullmäktige", "Yrkande(n)", "Beslutsförslag".
@@ -63,7 +66,7 @@ def is_list_intro(text: str) -> bool:
     last = re.split(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])", t)[-1]
     if _DECISION_RE.match(t):
         return True
-    return bool(_INTRO_RE.search(last)) and len(last.split()) <= 25
+    return bool(_INTRO_RE.search(last)) and len(last.split()) <= 25 and not _TO_READER_RE.search(last)
 
 
 def is_decision_intro(text: str) -> bool:

@@ -92,6 +92,8 @@ def _is_heading(text: str, is_last: bool) -> bool:
         return False
     if text[-1] in _TERMINAL or len(text.split()) > 10:
         return False
+    if _ATT_LINE.match(text):
+        return False  # an att-sats of a motion ("Att kostnaderna tilläggsbudgeteras")
     first_alpha = next((ch for ch in text if ch.isalpha()), "")
     return bool(first_alpha) and first_alpha.isupper()
 
@@ -126,8 +128,12 @@ _ATT_LINE = re.compile(r"^\s*(?:[.…]+\s*)?att\s+\w", re.IGNORECASE)
 
 
 def _is_intro_line(line: str) -> bool:
-    """A line that introduces a list and ends in a colon ("Vi verkar för:")."""
-    return line.rstrip().endswith(":") and is_list_intro(line)
+    """A line that introduces a list and ends in a colon ("Vi verkar för:") or an
+    ellipsis ("X yrkar i motionen…", followed by "…att …" lines)."""
+    t = line.rstrip()
+    if t.endswith(("…", "...")):
+        t = t.rstrip(".… ") + ":"
+    return t.endswith(":") and is_list_intro(t)
 
 
 def _starts_implicit_item(line: str, in_item: bool) -> bool:
