@@ -147,13 +147,17 @@ def _asks(sentence: str) -> bool:
     # Infinitive/imperative of the large -a conjugation; not the definite plural of
     # nouns ("Transporterna").
     verbish = w.endswith("a") and len(w) > 3 and not w.endswith(("rna", "na")) and w not in _NOT_VERBS
-    return w == "att" or verbish or _imperative(w)
+    return w == "att" or verbish
 
 
 def _demand_like(text: str) -> bool:
-    """A list item that asks for something: :func:`_asks`, a demanding noun phrase
-    ("Fler kameror", "Sänkta priser"), or a promise ("… kommer … att …")."""
-    return _asks(text) or bool(_DEMAND_NP_RE.match(text.strip(" \t*•-–"))) or bool(_PROMISE_RE.search(text))
+    """A list item that asks for something: :func:`_asks`, a common imperative ("Höj
+    straffet", "Inför nattbussar"), a demanding noun phrase ("Fler kameror", "Sänkta
+    priser"), or a promise ("… kommer … att …"). Never a question."""
+    t = text.strip(" \t*•-–")
+    if t.endswith("?"):
+        return False
+    return _asks(t) or _imperative(_first_word(t)) or bool(_DEMAND_NP_RE.match(t)) or bool(_PROMISE_RE.search(t))
 
 
 # A finite verb of a description ("Kommunen har …", "Det finns …"): not a noun phrase.
@@ -260,12 +264,13 @@ class _DocProposals:
         """One list item: a formal demand (a yrkande anywhere, an att-sats under a
         decision intro) is a ``demand`` with its demand column; a yrkande cut before
         its demand is dropped; anything else is a ``bullet`` with its statements.
-        Not items: a bullet that is itself an intro ("Vi sätter miljön i fokus:"), and
+        Not items: a bullet that is itself an intro ("Vi sätter miljön i fokus:") or a
+        question, and
         the last block of a document that stops mid-item (one word, or a last word of
         one letter: "Inför l")."""
         text = block.text if text is None else text
-        if text.rstrip().endswith(":"):
-            return
+        if text.rstrip().endswith((":", "?")):
+            return  # an intro, or a question ("• Vad tycker vi?")
         words = text.split()
         if block is self.blocks[-1] and not text.rstrip().endswith((".", "!", "?")) \
                 and (len(words) == 1 or len(words[-1]) == 1):
