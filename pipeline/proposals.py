@@ -7,13 +7,27 @@ Units (see ../shared/codebook.md and docs/data-dictionary.md):
 * ``item``: a title followed by a descriptive paragraph under such an intro: a
   heading-plus-paragraph entry ("Genom att:" goals) or a short bullet whose
   paragraph explains it (web pages listing proposals). The title is the text.
+* ``demand``: a formal demand, one per yrkande or att-sats: a Riksdag motion's
+  "Riksdagen ställer sig bakom det som anförs i motionen om X och tillkännager detta
+  för regeringen" (anywhere), or an att-sats ("att kommunen inrättar X") under a
+  decision intro ("Förslag till beslut", "… yrkar därför:", "… föreslår att
+  kommunfullmäktige beslutar"). ``text`` is the whole item, ``demand`` the X.
 * ``statement``: each sentence of a multi-sentence bullet that asks for something
   of its own, linked to its bullet by ``parent_id``.
 * ``inline``: a sentence in running text in which the document's own actor says what
   it wants ("Vi Socialdemokrater vill …", "MalmöAlliansen vill …").
 
+Lists without an intro count when their items ask for things (infinitives and
+imperatives, "att …", modals, demanding noun phrases such as "Fler kameror …",
+promises "… kommer … att …"); under a heading of its own, a list of short verbless
+noun phrases counts too. Short paragraphs right after an intro ending in a colon are
+items as bullets are.
+
 Not proposals: bullets without an intending intro (statistics, references, tables of
-contents), and paragraphs describing what exists.
+contents), a lone bullet without an intro (a page heading drawn with a bullet: "• Vår
+politik"), a question ("• Vad tycker vi?"), an intro line itself, topic labels over proposals
+("• Sjukvård och hälsa"), a second word-for-word copy of a list under the same intro,
+and paragraphs describing what exists.
 """
 
 from __future__ import annotations

@@ -63,6 +63,8 @@ def is_list_intro(text: str) -> bool:
     "Vi föreslår:", "Förslag till riksdagsbeslut"). Only the last sentence counts, and
     it must be short: a long sentence that ends in a colon is running text."""
     t = " ".join(text.split())
+    if t.endswith(("…", "...")):
+        t = t.rstrip(" .…") + ":"  # "Majoriteten vill …" introduces as a colon does
     last = re.split(r"(?<=[.!?])\s+(?=[A-ZÅÄÖ])", t)[-1]
     if _DECISION_RE.match(t):
         return True
