@@ -186,12 +186,13 @@ def _noun_phrase_item(text: str) -> bool:
         and not _STATISTIC_RE.search(t) and not _REFERENCE_RE.search(t) and t[:1].isupper()
 
 
-def _is_proposal_list(bullets: list[Block], after_heading: bool = False) -> bool:
+def _is_proposal_list(bullets: list[Block], after_heading: bool = False, sibling: bool = False) -> bool:
     """A list nobody introduced: proposals only if it has at least two bullets (a lone
     bullet is a heading drawn with a bullet: "• Vår politik"), most of them ask for
     something and few are statistics or references. Under a heading of its own, a list
     of at least three short verbless noun phrases ("Fritidskort till skolbarn", "En
-    friskvårdstimme per vecka") with at least one demanding item counts too."""
+    friskvårdstimme per vecka") counts too if one item asks for something or an
+    earlier list of the document (``sibling``) was taken as proposals."""
     if len(bullets) < 2:
         return False
     n = len(bullets)
@@ -203,7 +204,7 @@ def _is_proposal_list(bullets: list[Block], after_heading: bool = False) -> bool
         return True
     nps = sum(_noun_phrase_item(b.text) for b in bullets)
     avg_words = sum(len(b.text.split()) for b in bullets) / n
-    return after_heading and n >= 3 and nps >= 0.8 * n and asks >= 1 and avg_words >= 3
+    return after_heading and n >= 3 and nps >= 0.8 * n and (asks >= 1 or sibling) and avg_words >= 3
 
 
 def infer_actor(blocks: list[Block]) -> str:
@@ -234,6 +235,7 @@ class _DocProposals:
         self.out: list[Proposal] = []
         self.seen: dict[str, int] = defaultdict(int)
         self._group_of: dict[str, int] = {}
+        self._lists_taken = 0  # lists without an intro taken as proposals so far
 
     def drop_repeated_lists(self) -> None:
         """A list repeated word for word under the same intro (a page that prints its
@@ -352,9 +354,10 @@ class _DocProposals:
                 if self._intro is None:
                     run = self._bullet_run(i)
                     after_heading = i > 0 and blocks[i - 1].kind == "heading"
-                    if not _is_proposal_list(run, after_heading):
+                    if not _is_proposal_list(run, after_heading, sibling=self._lists_taken > 0):
                         i += len(run)  # statistics, references, contents: not proposals
                         continue
+                    self._lists_taken += 1
                     for r in run:
                         self.bullet(r, None)
                     i += len(run)
@@ -406,15 +409,16 @@ class _DocProposals:
 
     def _topic_titles(self) -> bool:
         """The bullets of the current intro's list are topic labels, not proposals:
-        short, none asks for anything, and a label repeats or each joins two nouns
+        short, no modal, no full stop, and a label repeats or each joins two nouns
         ("Sjukvård och hälsa", "Trafik och infrastruktur")."""
         titles = []
-        for b in self.blocks[self._intro_at + 1:]:
-            if b.kind == "bullet":
+        after = self.blocks[self._intro_at + 1:]
+        for b, nxt in zip(after, after[1:] + [None]):
+            if b.kind == "bullet" and nxt is not None and nxt.kind == "paragraph":
                 titles.append(b.text.strip())
-            elif b.kind in ("heading", "list_intro"):
+            elif b.kind in ("heading", "list_intro") or b.text.rstrip().endswith(":"):
                 break
-        if len(titles) < 2 or any(len(t.split()) > 5 or _demand_like(t) for t in titles):
+        if len(titles) < 2 or any(len(t.split()) > 5 or _ASK_RE.search(t) or t.endswith(".") for t in titles):
             return False
         pair = re.compile(r"^[A-ZÅÄÖ]\w+(?:\s+\w+)?\s+(?:och|&)\s+\w+$")
         return len(set(titles)) < len(titles) or all(pair.match(t) for t in titles)
@@ -460,7 +464,9 @@ class _DocProposals:
 
     def _description(self, start: int) -> tuple[str, int]:
         parts, j = [], start
-        while j < len(self.blocks) and self.blocks[j].kind == "paragraph":
+        # A paragraph ending in a colon introduces something else ("… följande länk:").
+        while j < len(self.blocks) and self.blocks[j].kind == "paragraph" \
+                and not (j > start and self.blocks[j].text.rstrip().endswith(":")):
             parts.append(self.blocks[j].text)
             j += 1
         return " ".join(parts), j

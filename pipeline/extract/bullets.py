@@ -15,11 +15,13 @@ _BULLET_RE = re.compile(
 # "… vill:", "Därför vill vi:", "Här är frågorna vi vill driva i kommunen:", "Genom
 # att:", "Förslag på nationell nivå:", "Vi föreslår:", "Våra förslag:", "Vi kommer att:",
 # "X kräver därför att kommunen:", "X yrkar därför:", "Vi verkar för:", "Vi arbetar för:",
-# "Våra prioriterade frågor är:", "Tillsammans prioriterar vi:", "Vi lovar:".
+# "Våra prioriterade frågor är:", "Våra viktigaste frågor:", "Tillsammans prioriterar vi:",
+# "Vi lovar:", "… bland annat följande:".
 _INTRO_CUE = (
     r"\bvill\b|\bgenom\s+att\b|\bförslag|\bföreslå|\bkräv(?:er|a)\b|\byrka|\bkommer\s+(?:\w+\s+)?att\b"
     r"|\b(?:verkar|arbetar|jobbar|kämpar|står)\s+(?:\w+\s+)?för\b|\bdriv(?:er|a)\b|\bprioriter"
     r"|\blova[rs]?\b|\blöften?\b|\bsatsa[rs]?\b|\bska\s+vi\b|\bbeslut|\bföljande\b"
+    r"|\bvåra\s+(?:\w+\s+){0,2}(?:frågor|krav|mål|prioriteringar|vallöften)\b"
 )
 # An intro addressed to the reader is no list of proposals ("Vill du läsa mer, klicka
 # på följande länk:").
