@@ -425,7 +425,8 @@ class _DocProposals:
 
     def _paragraph_items(self, i: int) -> list[Block]:
         """Short paragraphs right after a list intro ending in a colon: at least two of
-        them, each at most two sentences and 60 words, starting with a capital letter,
+        them, each at most two sentences and 60 words (or led by a short asking
+        sentence, up to 150 words), starting with a capital letter,
         no statistics or references, each asking for something (:func:`_demand_like`,
         a noun phrase) unless they are numbered ("1 Nämnderna får i uppdrag …") or
         complete the intro's clause ("… kräver att kommunen:" + "Anlitar väktare …")."""
@@ -439,8 +440,13 @@ class _DocProposals:
         while j < len(self.blocks) and self.blocks[j].kind == "paragraph":
             raw = self.blocks[j].text
             t = _BARE_NUMBER_RE.sub("", raw)
-            n_sents = len(self.sents.get(self.blocks[j].block_id, [])) or 1
-            if len(t.split()) > 60 or n_sents > 2 or not t[:1].isupper() or t.rstrip().endswith(("?", ":")) \
+            sents = self.sents.get(self.blocks[j].block_id, [])
+            short = len(sents) <= 2 and len(t.split()) <= 60
+            # A longer paragraph led by a short asking sentence is an item with its
+            # explanation ("Inför nattbussar på sommaren. Vi vill …").
+            first = sents[0].text if sents else t
+            titled = len(first.split()) <= 8 and len(t.split()) <= 150 and (_demand_like(first) or _noun_phrase_item(first))
+            if not (short or titled) or not t[:1].isupper() or t.rstrip().endswith(("?", ":")) \
                     or _REFERENCE_RE.search(t) or _STATISTIC_RE.match(t):
                 break
             if numbered != bool(_BARE_NUMBER_RE.match(raw)):

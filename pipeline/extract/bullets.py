@@ -20,7 +20,7 @@ _BULLET_RE = re.compile(
 _INTRO_CUE = (
     r"\bvill\b|\bgenom\s+att\b|\bförslag|\bföreslå|\bkräv(?:er|a)\b|\byrka|\bkommer\s+(?:\w+\s+)?att\b"
     r"|\b(?:verkar|arbetar|jobbar|kämpar|står)\s+(?:\w+\s+)?för\b|\bdriv(?:er|a)\b|\bprioriter"
-    r"|\blova[rs]?\b|\blöften?\b|\bsatsa[rs]?\b|\bska\s+vi\b|\bbeslut|\bföljande\b"
+    r"|\blova[rs]?\b|\blöften?\b|\bsatsa[rs]?\b|\bsatsning|\bska\s+vi\b|\bbeslut|\bföljande\b"
     r"|\bvåra\s+(?:\w+\s+){0,2}(?:frågor|krav|mål|prioriteringar|vallöften)\b"
 )
 # An intro addressed to the reader is no list of proposals ("Vill du läsa mer, klicka
