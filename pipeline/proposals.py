@@ -24,8 +24,8 @@ noun phrases counts too. Short paragraphs right after an intro ending in a colon
 items as bullets are.
 
 Not proposals: bullets without an intending intro (statistics, references, tables of
-contents), a lone bullet without an intro (a page heading drawn with a bullet: "• Vår
-politik"), a question ("• Vad tycker vi?"), an intro line itself, topic labels over proposals
+contents), a lone bullet without an intro that does not ask (a page heading drawn with
+a bullet: "• Vår politik"), a question ("• Vad tycker vi?"), an intro line itself, topic labels over proposals
 ("• Sjukvård och hälsa"), a second word-for-word copy of a list under the same intro,
 and paragraphs describing what exists.
 """
@@ -187,14 +187,18 @@ def _noun_phrase_item(text: str) -> bool:
 
 
 def _is_proposal_list(bullets: list[Block], after_heading: bool = False, sibling: bool = False) -> bool:
-    """A list nobody introduced: proposals only if it has at least two bullets (a lone
-    bullet is a heading drawn with a bullet: "• Vår politik"), most of them ask for
-    something and few are statistics or references. Under a heading of its own, a list
+    """A list nobody introduced: proposals only if most bullets ask for something and
+    few are statistics or references. A lone bullet must ask in the strict sense of
+    :func:`_asks` (a modal, "Att", an -a verb), since it may be a page heading drawn
+    with a bullet ("• Vår politik", "• Kampanj: Trygghet"). Under a heading of its own, a list
     of at least three short verbless noun phrases ("Fritidskort till skolbarn", "En
     friskvårdstimme per vecka") counts too if one item asks for something or an
     earlier list of the document (``sibling``) was taken as proposals."""
-    if len(bullets) < 2:
+    if not bullets:
         return False
+    if len(bullets) == 1:  # stricter: a lone bullet may be a heading drawn with a bullet
+        t = bullets[0].text
+        return _asks(t) and not (_REFERENCE_RE.search(t) or _STATISTIC_RE.search(t))
     n = len(bullets)
     asks = sum(_demand_like(b.text) for b in bullets)
     other = sum(bool(_REFERENCE_RE.search(b.text) or _STATISTIC_RE.search(b.text)) for b in bullets)
