@@ -7,13 +7,27 @@ Units (see ../shared/codebook.md and docs/data-dictionary.md):
 * ``item``: a title followed by a descriptive paragraph under such an intro: a
   heading-plus-paragraph entry ("Genom att:" goals) or a short bullet whose
   paragraph explains it (web pages listing proposals). The title is the text.
+* ``demand``: a formal demand, one per yrkande or att-sats: a Riksdag motion's
+  "Riksdagen ställer sig bakom det som anförs i motionen om X och tillkännager detta
+  för regeringen" (anywhere), or an att-sats ("att kommunen inrättar X") under a
+  decision intro ("Förslag till beslut", "… yrkar därför:", "… föreslår att
+  kommunfullmäktige beslutar"). ``text`` is the whole item, ``demand`` the X.
 * ``statement``: each sentence of a multi-sentence bullet that asks for something
   of its own, linked to its bullet by ``parent_id``.
 * ``inline``: a sentence in running text in which the document's own actor says what
   it wants ("Vi Socialdemokrater vill …", "MalmöAlliansen vill …").
 
+Lists without an intro count when their items ask for things (infinitives and
+imperatives, "att …", modals, demanding noun phrases such as "Fler kameror …",
+promises "… kommer … att …"); under a heading of its own, a list of short verbless
+noun phrases counts too. Short paragraphs right after an intro ending in a colon are
+items as bullets are.
+
 Not proposals: bullets without an intending intro (statistics, references, tables of
-contents), and paragraphs describing what exists.
+contents), a lone bullet without an intro that does not ask (a page heading drawn with
+a bullet: "• Vår politik"), a question ("• Vad tycker vi?"), an intro line itself, topic labels over proposals
+("• Sjukvård och hälsa"), a second word-for-word copy of a list under the same intro,
+and paragraphs describing what exists.
 """
 
 from __future__ import annotations
@@ -29,7 +43,7 @@ import yaml
 
 from pipeline.classify.codebook import load_codebook
 from pipeline.errors import PipelineError
-from pipeline.extract.bullets import is_list_intro
+from pipeline.extract.bullets import formal_demand, is_decision_intro, is_list_intro
 from pipeline.records import Block, Document, Proposal, Sentence
 
 log = logging.getLogger(__name__)
@@ -47,11 +61,15 @@ _INLINE_FIRST_PERSON = re.compile(r"\bvi(?:\s+(?!som\b|dig\b|är\b|har\b)\w+){0,
 # A named actor wanting something: "Vänsterpartiet vill", "MalmöAlliansen vill".
 _NAMED_WANTS = re.compile(r"\b([A-ZÅÄÖ][\wåäöÅÄÖ]+(?:\s+i\s+[A-ZÅÄÖ]\w+)?)\s+vill\b(?!\s*:)")
 _REFERENCE_RE = re.compile(r"\(\d{4}\)|\bSOU\s+\d{4}|\bSkr\.|\bLag\s+\(\d{4}:|\bdnr\b|https?://", re.I)
+_BARE_NUMBER_RE = re.compile(r"^\s*\d{1,2}\s+(?=[A-ZÅÄÖ])")
 _STATISTIC_RE = re.compile(r"^\W*\d|\d+(?:[,.]\d+)?\s*(?:%|procent)|\bantal\b.*\d", re.I)
 
 
 def load_metadata(raw_dirs: list[Path]) -> dict[str, dict]:
-    """documents.yaml of each input folder: {file name: {title, actor, year, kind}}."""
+    """documents.yaml of each input folder: {file name: {title, actor, year, kind}}.
+
+    Kept for callers that pass ``meta`` to :func:`find_proposals`; ingest now puts the
+    metadata on the Document record (pipeline.extract.metadata), which wins."""
     meta: dict[str, dict] = {}
     for d in sorted(set(raw_dirs)):
         path = Path(d) / "documents.yaml"
@@ -96,31 +114,101 @@ def _actor_from_intro(intro: str) -> str:
     return actor
 
 
+# Imperatives of the verbs that are not in the -a conjugation ("Höj straffet", "Inför
+# nattbussar", "Ge föreningarna …", "Stärk familjerna").
+_IMPERATIVES = {
+    "höj", "sänk", "skärp", "inför", "stärk", "bygg", "ge", "gör", "låt", "ta", "bedöm", "anställ",
+    "förbättr", "stopp", "behåll", "tillsätt", "avskaff", "förläng", "förkort", "sätt", "säkr", "utök",
+    "minsk", "ök", "öpp", "rusta", "begräns", "förbjud", "tillåt", "bevar", "håll", "skydd", "stöd",
+    "främj", "ställ", "inrätt", "prioriter", "underlätt", "möjliggör", "flytt", "skapa", "välj", "led",
+    "kräv", "lägg", "satsa", "sänd", "slå", "spar", "stäng", "tvinga", "upprätt", "utveckl", "värn",
+}
+# Noun phrases that ask for something: "Fler kameror vid resecentrum", "Ökad bemanning",
+# "Sänkta biljettpriser", "Mer resurser", "Max 300 elever per kurator", "Nolltolerans …".
+_DEMAND_NP_RE = re.compile(
+    r"^(?:fler|flera|mer|mera|mindre|färre|ökad|ökat|ökade|utökad|utökat|utökade|minskad|minskat|minskade"
+    r"|sänkt|sänkta|höjd|höjt|höjda|skärpt|skärpta|stärkt|stärkta|förstärkt|förstärkta|förbättrad|förbättrat"
+    r"|förbättrade|bättre|större|högre|lägre|kortare|längre|snabbare|tryggare|säkrare|tydligare|starkare"
+    r"|billigare|enklare|tidigare|nya|nytt|ny|max|maximalt|minst|ingen|inga|inget|nolltolerans|stopp"
+    r"|satsningar?|avgiftsfri|avgiftsfritt|avgiftsfria|gratis|fortsatt|fortsatta|rätt\s+till|krav\s+på"
+    r"|förbud\s+mot|utbyggd|utbyggt|utbyggda|införande|inrättande|utbyggnad|översyn|tillgänglig|tillgängliga)\b",
+    re.IGNORECASE,
+)
+# Promises: "Varje år kommer minst en kampanj att genomföras", "Vi kommer att …", "Vi lovar att …".
+_PROMISE_RE = re.compile(r"\bkommer\b(?:\s+\S+){0,12}?\s+att\b|\blovar\b", re.IGNORECASE)
+
+
+def _first_word(text: str) -> str:
+    m = re.match(r"\W*([A-Za-zÅÄÖåäöÉé]+)", text)
+    return m.group(1).lower() if m else ""
+
+
+def _imperative(w: str) -> bool:
+    return w in _IMPERATIVES or (w.endswith("a") and w[:-1] in _IMPERATIVES) or \
+        (len(w) > 3 and w.rstrip("a") in _IMPERATIVES)
+
+
 def _asks(sentence: str) -> bool:
     """Does a sentence of a bullet ask for something itself? Yes if it holds a modal
     of demand ("ska", "bör", "måste", "vill", …) or opens with "Att" or a verb of the
-    -a conjugation ("Inrätta", "Utöka")."""
+    -a conjugation ("Inrätta", "Utöka") or a common imperative ("Höj", "Inför")."""
     s = sentence.strip()
     if _ASK_RE.search(s):
         return True
-    first = re.match(r"[A-Za-zÅÄÖåäö]+", s)
-    if not first:
+    w = _first_word(s)
+    if not w:
         return False
-    w = first.group(0).lower()
     # Infinitive/imperative of the large -a conjugation; not the definite plural of
     # nouns ("Transporterna").
     verbish = w.endswith("a") and len(w) > 3 and not w.endswith(("rna", "na")) and w not in _NOT_VERBS
     return w == "att" or verbish
 
 
-def _is_proposal_list(bullets: list[Block]) -> bool:
+def _demand_like(text: str) -> bool:
+    """A list item that asks for something: :func:`_asks`, a common imperative ("Höj
+    straffet", "Inför nattbussar"), a demanding noun phrase ("Fler kameror", "Sänkta
+    priser"), or a promise ("… kommer … att …"). Never a question."""
+    t = text.strip(" \t*•-–")
+    if t.endswith("?"):
+        return False
+    return _asks(t) or _imperative(_first_word(t)) or bool(_DEMAND_NP_RE.match(t)) or bool(_PROMISE_RE.search(t))
+
+
+# A finite verb of a description ("Kommunen har …", "Det finns …"): not a noun phrase.
+_FINITE_RE = re.compile(r"\b(?:är|har|finns|fanns|var|blir|blev|kan|gör|får|hade|går|ligger|heter|betyder)\b", re.I)
+
+
+def _noun_phrase_item(text: str) -> bool:
+    """A short verbless item ("En friskvårdstimme per vecka", "Valfri tjänstgöringsgrad")."""
+    t = text.strip()
+    n = len(t.split())
+    return 2 <= n <= 20 and not _FINITE_RE.search(t) and not t.endswith("?") \
+        and not _STATISTIC_RE.search(t) and not _REFERENCE_RE.search(t) and t[:1].isupper()
+
+
+def _is_proposal_list(bullets: list[Block], after_heading: bool = False, sibling: bool = False) -> bool:
     """A list nobody introduced: proposals only if most bullets ask for something and
-    few are statistics or references."""
+    few are statistics or references. A lone bullet must ask in the strict sense of
+    :func:`_asks` (a modal, "Att", an -a verb), since it may be a page heading drawn
+    with a bullet ("• Vår politik", "• Kampanj: Trygghet"). Under a heading of its own, a list
+    of at least three short verbless noun phrases ("Fritidskort till skolbarn", "En
+    friskvårdstimme per vecka") counts too if one item asks for something or an
+    earlier list of the document (``sibling``) was taken as proposals."""
     if not bullets:
         return False
-    asks = sum(_asks(b.text) for b in bullets)
+    if len(bullets) == 1:  # stricter: a lone bullet may be a heading drawn with a bullet
+        t = bullets[0].text
+        return _asks(t) and not (_REFERENCE_RE.search(t) or _STATISTIC_RE.search(t))
+    n = len(bullets)
+    asks = sum(_demand_like(b.text) for b in bullets)
     other = sum(bool(_REFERENCE_RE.search(b.text) or _STATISTIC_RE.search(b.text)) for b in bullets)
-    return asks >= 0.6 * len(bullets) and other <= 0.3 * len(bullets)
+    if other > 0.3 * n:
+        return False
+    if asks >= 0.6 * n:
+        return True
+    nps = sum(_noun_phrase_item(b.text) for b in bullets)
+    avg_words = sum(len(b.text.split()) for b in bullets) / n
+    return after_heading and n >= 3 and nps >= 0.8 * n and (asks >= 1 or sibling) and avg_words >= 3
 
 
 def infer_actor(blocks: list[Block]) -> str:
@@ -150,9 +238,26 @@ class _DocProposals:
         self.codebook = load_codebook()
         self.out: list[Proposal] = []
         self.seen: dict[str, int] = defaultdict(int)
+        self._group_of: dict[str, int] = {}
+        self._lists_taken = 0  # lists without an intro taken as proposals so far
+
+    def drop_repeated_lists(self) -> None:
+        """A list repeated word for word under the same intro (a page that prints its
+        decision twice) is one list: the later copies go, with their statements."""
+        groups: dict[int, list[Proposal]] = defaultdict(list)
+        for p in self.out:
+            if p.intro and p.unit != "statement":
+                groups[self._group_of[p.proposal_id]].append(p)
+        seen, drop = set(), set()
+        for _, props in sorted(groups.items()):
+            sig = (props[0].intro, tuple(normalise(p.text) for p in props))
+            if sig in seen:
+                drop |= {p.proposal_id for p in props}
+            seen.add(sig)
+        self.out = [p for p in self.out if p.proposal_id not in drop and p.parent_id not in drop]
 
     def add(self, unit: str, block: Block, text: str, intro: Block | None, description: str = "",
-            parent: str = "", sentence_ids: list[int] | None = None) -> Proposal:
+            parent: str = "", sentence_ids: list[int] | None = None, demand: str = "") -> Proposal:
         key = normalise(text)
         occ = self.seen[key]
         self.seen[key] += 1
@@ -169,10 +274,36 @@ class _DocProposals:
             proposal_id=proposal_id(self.doc.sha256, text, occ), doc_id=self.doc.doc_id, unit=unit,
             parent_id=parent, actor=_actor_from_intro(intro_text) or self.doc_actor, intro=intro_text,
             level_hint=hint, section=block.section, page=block.page, text=text, description=description,
-            sentence_ids=" ".join(str(i) for i in sentence_ids), block_id=block.block_id,
+            sentence_ids=" ".join(str(i) for i in sentence_ids), block_id=block.block_id, demand=demand,
         )
         self.out.append(p)
+        self._group_of[p.proposal_id] = intro.block_id if intro is not None else -1
         return p
+
+    def bullet(self, block: Block, intro: Block | None, text: str | None = None) -> None:
+        """One list item: a formal demand (a yrkande anywhere, an att-sats under a
+        decision intro) is a ``demand`` with its demand column; a yrkande cut before
+        its demand is dropped; anything else is a ``bullet`` with its statements.
+        Not items: a bullet that is itself an intro ("Vi sätter miljön i fokus:") or a
+        question, and
+        the last block of a document that stops mid-item (one word, or a last word of
+        one letter: "Inför l")."""
+        text = block.text if text is None else text
+        if text.rstrip().endswith((":", "?")):
+            return  # an intro, or a question ("• Vad tycker vi?")
+        words = text.split()
+        if block is self.blocks[-1] and not text.rstrip().endswith((".", "!", "?")) \
+                and (len(words) == 1 or len(words[-1]) == 1):
+            return
+        demand = formal_demand(text)
+        formal = demand is not None and (
+            block.text.lstrip(" .…").lower().startswith("riksdagen")
+            or (intro is not None and is_decision_intro(intro.text)))
+        if formal:
+            if demand:
+                self.add("demand", block, text, intro, demand=demand)
+            return
+        self.statements(self.add("bullet", block, text, intro), block)
 
     def statements(self, parent: Proposal, block: Block) -> None:
         sents = self.sents.get(block.block_id, [])
@@ -226,21 +357,49 @@ class _DocProposals:
             if b.kind == "bullet":
                 if self._intro is None:
                     run = self._bullet_run(i)
-                    if not _is_proposal_list(run):
+                    after_heading = i > 0 and blocks[i - 1].kind == "heading"
+                    if not _is_proposal_list(run, after_heading, sibling=self._lists_taken > 0):
                         i += len(run)  # statistics, references, contents: not proposals
                         continue
+                    self._lists_taken += 1
                     for r in run:
-                        self.statements(self.add("bullet", r, r.text, None), r)
+                        self.bullet(r, None)
                     i += len(run)
+                    continue
+                if nxt is not None and nxt.kind == "paragraph" and self._is_title_list(i) and self._topic_titles():
+                    # Topic labels over the proposals ("• Sjukvård och hälsa" + what the
+                    # party wants): the paragraph is the proposal.
+                    self.bullet(nxt, self._intro)
+                    i += 2
                     continue
                 if nxt is not None and nxt.kind == "paragraph" and self._is_title_list(i):
                     desc, j = self._description(i + 1)
                     self.add("item", b, b.text, self._intro, description=desc)
                     i = j
                     continue
-                p = self.add("bullet", b, b.text, self._intro)
-                self.statements(p, b)
+                self.bullet(b, self._intro)
                 i += 1
+                continue
+            if b.kind == "paragraph" and self._intro is not None and self._intro.kind != "heading" \
+                    and blocks[i - 1] is self._intro:
+                # Items written as paragraphs of their own under an intro ("… kräver
+                # att kommunen:" + one short paragraph per demand).
+                run = self._paragraph_items(i)
+                if run:
+                    for r in run:
+                        self.bullet(r, self._intro, _BARE_NUMBER_RE.sub("", r.text))
+                    i += len(run)
+                    self._intro = None
+                    continue
+            if b.kind == "paragraph" and self._att_run_start(i):
+                # Att-satser after "X föreslår …" / "X yrkar …" without a colon.
+                intro = blocks[i - 1]
+                j = i
+                while j < len(blocks) and blocks[j].kind == "paragraph" and formal_demand(blocks[j].text) \
+                        and re.match(r"\W*att\b", blocks[j].text, re.I):
+                    self.add("demand", blocks[j], blocks[j].text, intro, demand=formal_demand(blocks[j].text))
+                    j += 1
+                i = j
                 continue
             # Running text ends a bullet list (but not a heading-introduced section).
             if self._intro is not None and self._intro.kind != "heading" and i > 0 \
@@ -249,11 +408,75 @@ class _DocProposals:
             if b.kind == "paragraph":
                 self.inline(b)
             i += 1
+        self.drop_repeated_lists()
         return self.out
+
+    def _topic_titles(self) -> bool:
+        """The bullets of the current intro's list are topic labels, not proposals:
+        short, no modal, no full stop, and a label repeats or each joins two nouns
+        ("Sjukvård och hälsa", "Trafik och infrastruktur")."""
+        titles = []
+        after = self.blocks[self._intro_at + 1:]
+        for b, nxt in zip(after, after[1:] + [None]):
+            if b.kind == "bullet" and nxt is not None and nxt.kind == "paragraph":
+                titles.append(b.text.strip())
+            elif b.kind in ("heading", "list_intro") or b.text.rstrip().endswith(":"):
+                break
+        if len(titles) < 2 or any(len(t.split()) > 5 or _ASK_RE.search(t) or t.endswith(".") for t in titles):
+            return False
+        pair = re.compile(r"^[A-ZÅÄÖ]\w+(?:\s+\w+)?\s+(?:och|&)\s+\w+$")
+        return len(set(titles)) < len(titles) or all(pair.match(t) for t in titles)
+
+    def _paragraph_items(self, i: int) -> list[Block]:
+        """Short paragraphs right after a list intro ending in a colon: at least two of
+        them, each at most two sentences and 60 words (or led by a short asking
+        sentence, up to 150 words), starting with a capital letter,
+        no statistics or references, each asking for something (:func:`_demand_like`,
+        a noun phrase) unless they are numbered ("1 Nämnderna får i uppdrag …") or
+        complete the intro's clause ("… kräver att kommunen:" + "Anlitar väktare …")."""
+        out = []
+        j = i
+        if not self._intro.text.rstrip().endswith(":"):
+            return []
+        numbered = bool(_BARE_NUMBER_RE.match(self.blocks[i].text))
+        # "… kräver att kommunen:": the items complete the intro's clause, whatever they say.
+        completes = bool(re.search(r"\batt(?:\s+\w+){1,2}\s*:\s*$", self._intro.text))
+        while j < len(self.blocks) and self.blocks[j].kind == "paragraph":
+            raw = self.blocks[j].text
+            t = _BARE_NUMBER_RE.sub("", raw)
+            sents = self.sents.get(self.blocks[j].block_id, [])
+            short = len(sents) <= 2 and len(t.split()) <= 60
+            # A longer paragraph led by a short asking sentence is an item with its
+            # explanation ("Inför nattbussar på sommaren. Vi vill …").
+            first = sents[0].text if sents else t
+            titled = len(first.split()) <= 8 and len(t.split()) <= 150 and (_demand_like(first) or _noun_phrase_item(first))
+            if not (short or titled) or not t[:1].isupper() or t.rstrip().endswith(("?", ":")) \
+                    or _REFERENCE_RE.search(t) or _STATISTIC_RE.match(t):
+                break
+            if numbered != bool(_BARE_NUMBER_RE.match(raw)):
+                break  # a numbered list ends where the numbers end
+            if not (numbered or completes or _demand_like(t) or _noun_phrase_item(t)):
+                break
+            out.append(self.blocks[j])
+            j += 1
+        return out if len(out) >= 2 else []
+
+    def _att_run_start(self, i: int) -> bool:
+        """A paragraph that is an att-sats, after a paragraph in which someone proposes or
+        moves something ("Barapartiet föreslår …", "… yrkar att fullmäktige beslutar")."""
+        if i == 0 or not re.match(r"\W*att\s", self.blocks[i].text, re.I):
+            return False
+        prev = self.blocks[i - 1]
+        last = re.split(r"(?<=[.!?])\s+", prev.text.strip())[-1]
+        return prev.kind in ("paragraph", "list_intro", "heading") and len(last.split()) <= 30 \
+            and bool(re.search(r"\b(?:föreslår|yrkar|föreslås|yrkas|beslutar|besluta)\b", last, re.I)) \
+            and bool(formal_demand(self.blocks[i].text))
 
     def _description(self, start: int) -> tuple[str, int]:
         parts, j = [], start
-        while j < len(self.blocks) and self.blocks[j].kind == "paragraph":
+        # A paragraph ending in a colon introduces something else ("… följande länk:").
+        while j < len(self.blocks) and self.blocks[j].kind == "paragraph" \
+                and not (j > start and self.blocks[j].text.rstrip().endswith(":")):
             parts.append(self.blocks[j].text)
             j += 1
         return " ".join(parts), j
@@ -295,6 +518,7 @@ def find_proposals(documents: list[Document], blocks: list[Block], sentences: li
             continue
         doc_sents = {bid: ss for (d, bid), ss in sents.items() if d == doc.doc_id}
         doc_blocks = by_doc.get(doc.doc_id, [])
-        actor = str((meta.get(doc.source_file) or {}).get("actor", "") or "") or infer_actor(doc_blocks)
+        actor = doc.actor or str((meta.get(doc.source_file) or {}).get("actor", "") or "") \
+            or infer_actor(doc_blocks)
         out += _DocProposals(doc, doc_blocks, doc_sents, actor).run()
     return out

@@ -17,6 +17,7 @@ from tqdm import tqdm
 from pipeline import config
 from pipeline.errors import PipelineError
 from pipeline.extract.ingest import ingest_file
+from pipeline.extract.metadata import is_metadata_file
 from pipeline.records import Block, Document, DocumentResult, Proposal, Sentence, to_frame
 from pipeline.storage import write_csv
 
@@ -24,12 +25,14 @@ log = logging.getLogger(__name__)
 
 
 def list_inputs(raw_dir: Path) -> list[Path]:
-    """Every file in the input folder (sorted), except dotfiles and corpus metadata."""
+    """Every file in the input folder (sorted), except dotfiles and metadata files
+    (documents.yaml, ``*.meta.yaml`` sidecars)."""
     if not raw_dir.is_dir():
         raise PipelineError(f"input folder {raw_dir} does not exist")
     return sorted(
         p for p in raw_dir.iterdir()
         if p.is_file() and not p.name.startswith(".") and p.name not in config.RAW_METADATA_FILES
+        and not is_metadata_file(p)
     )
 
 

@@ -180,3 +180,172 @@ def test_decision_and_article(corpus):
     assert decision["intro"].iloc[0].startswith("Förslag till beslut")
     article = _units(props, "malmo-stad")
     assert not (article["unit"] == "bullet").any()
+
+
+# --------------------------------------------------------------------------- web-page shapes (issue 9)
+
+
+def _from_text(tmp_path, text):
+    """A text file through ingest, segmentation and proposal finding."""
+    from pipeline.extract.ingest import ingest_file
+    from pipeline.segment import segment_blocks
+
+    p = tmp_path / "sida.txt"
+    p.write_text(text, encoding="utf-8")
+    r = ingest_file(p)
+    assert r.document.status == "ok", r.document.error
+    return find_proposals([r.document], r.blocks, segment_blocks(r.blocks))
+
+
+def _listed(props):
+    return [(p.unit, p.text) for p in props if p.unit in ("bullet", "item", "demand")]
+
+
+@needs_stanza
+def test_list_without_intro_after_a_problem_paragraph(tmp_path):
+    props = _from_text(tmp_path, (
+        "Kvällarna i centrum\n\n"
+        "Många undviker torget efter mörkrets inbrott och butikerna stänger tidigt.\n\n"
+        "• Fler väktare på torget under helgkvällar.\n"
+        "• Återöppna fritidsgården i Norrby.\n"
+        "• Ge idrottsföreningarna tillgång till skolornas gympasalar på kvällstid.\n"
+    ))
+    assert _listed(props) == [
+        ("bullet", "Fler väktare på torget under helgkvällar."),
+        ("bullet", "Återöppna fritidsgården i Norrby."),
+        ("bullet", "Ge idrottsföreningarna tillgång till skolornas gympasalar på kvällstid."),
+    ]
+
+
+@needs_stanza
+def test_noun_phrase_lists_under_their_own_headings(tmp_path):
+    props = _from_text(tmp_path, (
+        "Skolan\n\n"
+        "• Mindre klasser i lågstadiet\n"
+        "• Fler speciallärare på varje skola\n"
+        "• Läxhjälp på alla fritidshem\n\n"
+        "Personalen\n\n"
+        "• En extra semestervecka för undersköterskor\n"
+        "• Ett cykelbidrag på 1 000 kr per år\n"
+        "• Betald vidareutbildning efter fem år\n"
+    ))
+    assert [t for _, t in _listed(props)] == [
+        "Mindre klasser i lågstadiet", "Fler speciallärare på varje skola", "Läxhjälp på alla fritidshem",
+        "En extra semestervecka för undersköterskor", "Ett cykelbidrag på 1 000 kr per år",
+        "Betald vidareutbildning efter fem år",
+    ]
+
+
+@needs_stanza
+@pytest.mark.parametrize("intro", [
+    "Här är några av frågorna vi vill driva i kommunen:",
+    "Vi föreslår:",
+    "Våra förslag:",
+    "Därför vill vi:",
+    "Vi kommer att:",
+    "Majoriteten vill …",
+    "Vi verkar för:",
+    "Tillsammans prioriterar vi:",
+])
+def test_intros_phrased_otherwise(tmp_path, intro):
+    props = _from_text(tmp_path, (
+        "Vi har länge sett att gatorna är mörka.\n\n"
+        f"{intro}\n"
+        "• belysning i alla parker\n"
+        "• nattöppna bibliotek i ytterområdena\n"
+    ))
+    assert _listed(props) == [("bullet", "belysning i alla parker"), ("bullet", "nattöppna bibliotek i ytterområdena")]
+    assert all(p.intro == intro for p in props if p.unit == "bullet")
+
+
+@needs_stanza
+def test_unmarked_lines_and_paragraphs_after_an_intro(tmp_path):
+    props = _from_text(tmp_path, (
+        "Vi verkar för:\n"
+        "Att skolgårdarna ska vara öppna\n"
+        "på helgerna\n"
+        "Ett nytt badhus i centralorten\n\n"
+        "Partiet kräver därför att kommunen:\n\n"
+        "Anställer två trygghetsvärdar.\n\n"
+        "Inrättar ett råd för unga.\n\n"
+        "Redovisar arbetet varje år.\n"
+    ))
+    assert [t for _, t in _listed(props)] == [
+        "Att skolgårdarna ska vara öppna på helgerna", "Ett nytt badhus i centralorten",
+        "Anställer två trygghetsvärdar.", "Inrättar ett råd för unga.", "Redovisar arbetet varje år.",
+    ]
+
+
+@needs_stanza
+def test_riksdag_yrkanden_are_demands_with_their_demand(tmp_path):
+    props = _from_text(tmp_path, (
+        "Motion till riksdagen av Exempel Exempelsson (X)\n\n"
+        "Förslag till riksdagsbeslut\n\n"
+        "  1. Riksdagen ställer sig bakom det som anförs i motionen om att inrätta ett register över "
+        "båtmotorer och tillkännager detta för regeringen.\n"
+        "  2. Riksdagen ställer sig bakom det som anförs i motionen om skärpta straff för "
+        "motorstölder och tillkännager detta för regeringen.\n"
+        "  3. Riksdagen avslår proposition 2030/31:99.\n"
+        "  4. Riksdagen ställer sig bakom det som anförs i motionen om\n"
+    ))
+    demands = [(p.unit, p.demand) for p in props if p.unit != "statement"]
+    assert demands == [
+        ("demand", "att inrätta ett register över båtmotorer"),
+        ("demand", "skärpta straff för motorstölder"),
+        ("demand", "avslår proposition 2030/31:99"),
+    ]  # the fourth is cut before its demand: no proposal
+    assert props[0].text.startswith("Riksdagen ställer sig bakom") and props[0].text.endswith("regeringen.")
+
+
+@needs_stanza
+def test_council_att_satser_are_demands(tmp_path):
+    props = _from_text(tmp_path, (
+        "Motion om cykelparkering\n\n"
+        "Det saknas säkra cykelställ vid stationen.\n\n"
+        "Gröna partiet yrkar därför:\n"
+        "att tekniska nämnden får i uppdrag att bygga ett cykelgarage,\n"
+        "att garaget finansieras inom befintlig ram, samt\n"
+        "att arbetet redovisas för fullmäktige.\n\n"
+        "Motion om lekplatser\n\n"
+        "Lekplatserna i byarna har förfallit. Därför föreslår Byalistan\n\n"
+        "att kommunen rustar upp lekplatserna i byarna\n\n"
+        "att en plan för underhåll tas fram\n"
+    ))
+    assert [(p.unit, p.text, p.demand) for p in props if p.unit != "statement"] == [
+        ("demand", "att tekniska nämnden får i uppdrag att bygga ett cykelgarage,",
+         "tekniska nämnden får i uppdrag att bygga ett cykelgarage"),
+        ("demand", "att garaget finansieras inom befintlig ram, samt", "garaget finansieras inom befintlig ram"),
+        ("demand", "att arbetet redovisas för fullmäktige.", "arbetet redovisas för fullmäktige"),
+        ("demand", "att kommunen rustar upp lekplatserna i byarna", "kommunen rustar upp lekplatserna i byarna"),
+        ("demand", "att en plan för underhåll tas fram", "en plan för underhåll tas fram"),
+    ]
+
+
+@needs_stanza
+def test_false_friends(tmp_path):
+    props = _from_text(tmp_path, (
+        "• Vår politik\n\n"
+        "Vi är ett lokalt parti som bryr oss om byn.\n\n"
+        "• Vad tycker vi?\n\n"
+        "Våra viktigaste frågor:\n"
+        "• Skola och omsorg\n\n"
+        "Vi vill att varje skola ska ha en egen kurator.\n\n"
+        "• Trafik och miljö\n\n"
+        "Vi vill bygga en cykelväg till grannbyn.\n\n"
+        "Vill du läsa hela programmet så klickar du på följande länk:\n"
+        "• Programmet som PDF\n"
+    ))
+    listed = _listed(props)
+    assert ("bullet", "Vi vill att varje skola ska ha en egen kurator.") in listed
+    assert ("bullet", "Vi vill bygga en cykelväg till grannbyn.") in listed
+    texts = [t for _, t in listed]
+    for wrong in ("Vår politik", "Vad tycker vi?", "Våra viktigaste frågor:", "Skola och omsorg",
+                  "Trafik och miljö", "Programmet som PDF"):
+        assert wrong not in texts
+
+
+@needs_stanza
+def test_a_list_printed_twice_counts_once_and_a_cut_item_not_at_all(tmp_path):
+    block = "Styrelsen föreslår fullmäktige att:\n\n1. Bifalla motionen.\n\n2. Ge nämnden i uppdrag att bygga.\n\n"
+    props = _from_text(tmp_path, "Beslut\n\n" + block + "Protokoll\n\n" + block + "Vi vill:\n• Bygga fler\n• Fle\n")
+    assert [t for _, t in _listed(props)] == ["Bifalla motionen.", "Ge nämnden i uppdrag att bygga.", "Bygga fler"]

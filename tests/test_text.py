@@ -198,3 +198,73 @@ def test_ingest_file_ok(tmp_path):
         ("paragraph", "Ett stycke om barn- och ungdomspsykiatrin."),
         ("bullet", "en punkt"),
     ]
+
+
+# --------------------------------------------------------------------------- lists without marks (issue 9)
+
+
+def test_unmarked_items_after_an_intro_line(tmp_path):
+    p = _write(tmp_path, (
+        "Vi verkar för:\n"
+        "Att bibliotekets öppettider\n"
+        "förlängs på lördagar\n"
+        "Fler bänkar längs ån\n"
+        "\n"
+        "Miljölistan yrkar därför:\n"
+        "att nämnden utreder frågan,\n"
+        "att kostnaden redovisas, samt\n"
+        "att beslut fattas före sommaren.\n"
+    ))
+    _, blocks = _read(p)
+    assert _kt(blocks) == [
+        ("list_intro", "Vi verkar för:"),
+        ("bullet", "Att bibliotekets öppettider förlängs på lördagar"),
+        ("bullet", "Fler bänkar längs ån"),
+        ("list_intro", "Miljölistan yrkar därför:"),
+        ("bullet", "att nämnden utreder frågan,"),
+        ("bullet", "att kostnaden redovisas, samt"),
+        ("bullet", "att beslut fattas före sommaren."),
+    ]
+
+
+def test_ellipsis_intro_and_ellipsis_att_lines(tmp_path):
+    p = _write(tmp_path, "Partiet yrkar i motionen…\n…att en jour startas.\n…att jouren får lokaler.\n")
+    _, blocks = _read(p)
+    assert _kt(blocks) == [
+        ("list_intro", "Partiet yrkar i motionen…"),
+        ("bullet", "…att en jour startas."),
+        ("bullet", "…att jouren får lokaler."),
+    ]
+
+
+def test_an_intro_line_ends_the_list_before_it(tmp_path):
+    p = _write(tmp_path, (
+        "Följande mål föreslås:\n"
+        "• Färre olyckor i trafiken.\n"
+        "För att nå målen föreslås bland annat följande:\n"
+        "• Sänkt hastighet vid skolor.\n"
+    ))
+    _, blocks = _read(p)
+    assert _kt(blocks) == [
+        ("list_intro", "Följande mål föreslås:"),
+        ("bullet", "Färre olyckor i trafiken."),
+        ("list_intro", "För att nå målen föreslås bland annat följande:"),
+        ("bullet", "Sänkt hastighet vid skolor."),
+    ]
+
+
+def test_guillemet_and_asterisk_marks_but_not_quotes(tmp_path):
+    p = _write(tmp_path, "Vi vill:\n\n» bygga en ny skola\n\n* rusta upp parken\n\n»Citat«, sa hon i talet om skolan.\n")
+    _, blocks = _read(p)
+    assert _kt(blocks) == [
+        ("list_intro", "Vi vill:"),
+        ("bullet", "bygga en ny skola"),
+        ("bullet", "rusta upp parken"),
+        ("paragraph", "»Citat«, sa hon i talet om skolan."),
+    ]
+
+
+def test_a_one_line_att_sats_is_no_heading(tmp_path):
+    p = _write(tmp_path, "Inledning\n\nAtt kostnaderna tilläggsbudgeteras\n\nSlut på motionen.\n")
+    _, blocks = _read(p)
+    assert [b.kind for b in blocks] == ["heading", "paragraph", "paragraph"]

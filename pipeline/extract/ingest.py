@@ -1,6 +1,7 @@
 """Dispatch one raw file to its format reader; never raise for a bad document.
 
-``ingest_file`` is a pure function of the file's bytes (document in, records out), so
+``ingest_file`` is a pure function of the file's bytes and its metadata files
+(``documents.yaml``, a ``.meta.yaml`` sidecar; see :mod:`pipeline.extract.metadata`), so
 documents can run in parallel and one failing document never stops the others.
 """
 
@@ -12,6 +13,7 @@ import unicodedata
 from pathlib import Path
 
 from pipeline.errors import IngestError
+from pipeline.extract.metadata import apply_external
 from pipeline.records import Block, Document, DocumentResult
 from pipeline.storage import sha256_file
 
@@ -52,6 +54,7 @@ def ingest_file(path: Path) -> DocumentResult:
         if path.stat().st_size == 0:
             raise IngestError("empty file")
         blocks = _read(path, fmt, doc)
+        apply_external(doc, path)  # sidecar and documents.yaml over what the reader found
         from pipeline.extract.dedup import drop_duplicate_blocks
 
         kept, dropped = drop_duplicate_blocks(blocks)

@@ -25,10 +25,19 @@ Rules (deliberately simple; plain text has no markup to go on):
   the start of a line inside a sentence. Symbol markers ("•", "▪" …) always start one.
 * Lines before the first bullet of a paragraph form a ``paragraph`` (``list_intro`` if
   :func:`~pipeline.extract.bullets.is_list_intro` accepts it).
+* Lists without marks: after a line that introduces a list and ends in a colon ("Vi
+  verkar för:", "X yrkar därför:"), each following line of the paragraph that starts
+  with a capital letter or is an att-sats ("att kommunen …", "…att …") starts a
+  ``bullet``; a line starting in lower case continues the item it wraps. An att-sats
+  line after an att-sats line also starts a new item. An intro line ending in a colon
+  inside a list ("För att nå målen föreslås följande:") ends the list before it.
 * A paragraph that is a single line of at most 10 words, starts with an uppercase
   letter, has no terminal punctuation (. ! ? : ; , …) and is not the last paragraph is
   a ``heading``. Headings have no levels in plain text, so the section path is just the
   most recent heading.
+* Header lines (``# key: value`` at the top, or a ``---`` YAML block) are document
+  metadata, not text (:mod:`pipeline.extract.metadata`): they are dropped before any
+  block is made and set the document's fields (title, actor, …).
 * Words holding ``(cid:N)`` (text pasted from a PDF whose font had no Unicode map)
   are dropped and their glyphs counted in ``Document.n_unmapped_glyphs``.
 * Title: the first heading, else the first sentence of the first line, at most 200
@@ -47,6 +56,7 @@ from pipeline.errors import IngestError
 from pipeline.extract.bullets import BULLET_CHARS, is_list_intro, split_bullet
 from pipeline.extract.hyphens import join_lines
 from pipeline.extract.limits import MAX_TITLE_CHARS, clip_title, sentences, split_blocks
+from pipeline.extract.metadata import apply_metadata, split_header
 from pipeline.records import Block, Document
 from pipeline.storage import read_source
 
@@ -126,6 +136,8 @@ def _is_heading(text: str, is_last: bool) -> bool:
         return False
     if text[-1] in _TERMINAL or len(text.split()) > 10:
         return False
+    if _ATT_LINE.match(text):
+        return False  # an att-sats of a motion ("Att kostnaderna tilläggsbudgeteras")
     first_alpha = next((ch for ch in text if ch.isalpha()), "")
     return bool(first_alpha) and first_alpha.isupper()
 
@@ -156,11 +168,34 @@ def _bullet_start(line: str, prev: str | None, in_bullet: bool) -> str | None:
     return rest
 
 
+_ATT_LINE = re.compile(r"^\s*(?:[.…]+\s*)?att\s+\w", re.IGNORECASE)
+
+
+def _is_intro_line(line: str) -> bool:
+    """A line that introduces a list and ends in a colon ("Vi verkar för:") or an
+    ellipsis ("X yrkar i motionen…", followed by "…att …" lines)."""
+    t = line.rstrip()
+    if t.endswith(("…", "...")):
+        t = t.rstrip(".… ") + ":"
+    return t.endswith(":") and is_list_intro(t)
+
+
+def _starts_implicit_item(line: str, in_item: bool) -> bool:
+    """After an intro line, an unmarked line starts an item when it is an att-sats
+    ("att kommunen …", "…att en krisgrupp bildas") or, outside an item, starts with a
+    capital letter; a line starting in lower case continues the item it wraps."""
+    if _ATT_LINE.match(line):
+        return True
+    first = next((ch for ch in line.strip() if ch.isalpha()), "")
+    return bool(first) and first.isupper() and line.strip()[:1].isalnum()
+
+
 def read_text(path: Path, doc: Document) -> list[Block]:
     """Read a text file into blocks in reading order; set ``doc.title``."""
     path = Path(path)
     data = read_source(path)
     text, doc.encoding = decode_text(data)
+    header, text = split_header(text)
     text, doc.n_unmapped_glyphs = drop_cid_words(text)
     doc.n_pages = None
 
@@ -184,8 +219,17 @@ def read_text(path: Path, doc: Document) -> list[Block]:
         lead: list[str] = []  # lines before the first bullet
         item: list[str] | None = None  # lines of the current bullet
         prev: str | None = None
+        implicit = False  # after an intro line ending in ":": unmarked lines are items
         for line in group:
             rest = _bullet_start(line, prev, item is not None)
+            if rest is None and item is not None and _is_intro_line(line):
+                emit("bullet", item)  # a new intro ends the list: "… följande:"
+                item, lead, implicit = None, [line], True
+                prev = line
+                continue
+            if rest is None and (implicit or prev is not None and _ATT_LINE.match(prev)) \
+                    and _starts_implicit_item(line, item is not None):
+                rest = line.strip()
             if rest is not None:
                 if item is not None:
                     emit("bullet", item)
@@ -198,6 +242,7 @@ def read_text(path: Path, doc: Document) -> list[Block]:
                 item.append(line)  # continuation of the bullet
             else:
                 lead.append(line)
+                implicit = _is_intro_line(line)
             prev = line
         if item is not None:
             emit("bullet", item)
@@ -210,5 +255,6 @@ def read_text(path: Path, doc: Document) -> list[Block]:
     first_line = next((_norm(g[0]) for g in groups if _norm(g[0])), "")
     first_sentence = sentences(first_line[: 4 * MAX_TITLE_CHARS])[:1]
     doc.title = clip_title(first_heading or (first_sentence[0] if first_sentence else ""))
+    apply_metadata(doc, header)
     log.debug("%s: %d blocks, title %r", doc.doc_id, len(blocks), doc.title)
     return blocks
