@@ -375,6 +375,8 @@ def _dask_results(tasks: list[DocTask], fn: Callable[[DocTask], DocDone], jobs: 
     finally:
         client.close()
         if cluster is not None:
+            # A worker still unloading torch when asked to stop is killed: expected, not news.
+            logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
             cluster.close()
 
 
@@ -411,13 +413,13 @@ def run_documents(paths: list[Path], store: Store, jobs: int | None = None, exec
 # ------------------------------------------------------------------ assembly
 
 
-def _final_doc_ids(docs: list[pa.Table]) -> list[str]:
+def _final_doc_ids(docs: list[tuple[str, str]]) -> list[str]:
     """Two files with the same stem (a.pdf, a.html) get distinct doc_ids, in input
-    order: ``a``, then ``a-<format>`` (``a-html``), then ``a-3``, ``a-4``, …"""
+    order: ``a``, then ``a-<format>`` (``a-html``), then ``a-3``, ``a-4``, …
+    ``docs``: (doc_id, format) of each document."""
     seen: dict[str, int] = {}
     out = []
-    for d in docs:
-        base, fmt = d.column("doc_id")[0].as_py(), d.column("format")[0].as_py()
+    for base, fmt in docs:
         if base in seen:
             seen[base] += 1
             out.append(f"{base}-{fmt}" if seen[base] == 1 else f"{base}-{seen[base]}")
@@ -438,13 +440,19 @@ def _failed_row(doc: pa.Table, reason: str) -> pa.Table:
     return pa.Table.from_pylist([row], schema=doc.schema)
 
 
+def _id_and_format(store: Store, d: DocDone) -> tuple[str, str]:
+    path = store.path("ingest", d.task.keys["ingest"], "documents")
+    row = pq.read_table(path, columns=["doc_id", "format"]).to_pylist()[0]
+    return row["doc_id"], row["format"]
+
+
 def iter_tables(done: list[DocDone], store: Store) -> Iterator[dict[str, pa.Table]]:
     """Each document's final tables from the store, in input order, doc_ids made unique.
     One document at a time: the caller decides what to keep."""
-    docs = [store.read("ingest", d.task.keys["ingest"], "documents") for d in done]
-    ids = _final_doc_ids(docs)
+    ids = _final_doc_ids([_id_and_format(store, d) for d in done])
     schemas = {t: arrow_schema(t) for t in TABLES}
-    for d, doc, doc_id in zip(done, docs, ids):
+    for d, doc_id in zip(done, ids):
+        doc = store.read("ingest", d.task.keys["ingest"], "documents")
         if d.failed:
             out = {"documents": _failed_row(doc, d.failed)}
             out.update({t: schemas[t].empty_table() for t in ("blocks", "sentences", "proposals")})
