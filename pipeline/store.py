@@ -177,6 +177,23 @@ def to_arrow(records: Iterable, table: str) -> pa.Table:
     return pa.Table.from_pylist([asdict(r) for r in records], schema=arrow_schema(table))
 
 
+def frame_to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
+    """A frame of ``table`` (perhaps with more columns, e.g. the classifier's) as an
+    Arrow table: the record columns with their schema types, other columns as inferred
+    (large strings as strings), no pandas metadata."""
+    base = arrow_schema(table)
+    t = pa.Table.from_pandas(df, preserve_index=False)
+    target = []
+    for f in t.schema:
+        if f.name in base.names:
+            target.append(base.field(f.name))
+        elif pa.types.is_large_string(f.type):
+            target.append(pa.field(f.name, pa.string()))
+        else:
+            target.append(f)
+    return t.cast(pa.schema(target)).replace_schema_metadata(None)
+
+
 def _pandas_type(arrow_type: pa.DataType):
     # Integers stay integers with a missing value (as records.to_frame makes them).
     if pa.types.is_integer(arrow_type):
@@ -538,7 +555,7 @@ def write_tables(done: list[DocDone], store: Store, out_dir: Path,
     from pipeline.storage import write_csv
 
     write_csv(props, out_dir / "proposals.csv")
-    write_parquet(pa.Table.from_pandas(props, preserve_index=False), out_dir / "proposals.parquet")
+    write_parquet(frame_to_arrow(props, "proposals"), out_dir / "proposals.parquet")
     counts = {t: w.rows for t, w in writers.items()}
     counts["proposals"] = len(props)
     return counts
