@@ -31,9 +31,10 @@ def sha256_file(path: Path) -> str:
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
+def atomic_writer(path: Path, durable: bool = True) -> Iterator[IO[bytes]]:
     """A binary file handle on a temp file in the target's folder; on a clean exit it is
-    synced and renamed over ``path``, on an error removed (the target is never partial)."""
+    synced (unless not ``durable``: a hint that may be lost in a crash) and renamed over
+    ``path``, on an error removed (the target is never partial)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -44,7 +45,8 @@ def atomic_writer(path: Path) -> Iterator[IO[bytes]]:
         with os.fdopen(fd, "wb") as fh:
             yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -15,7 +15,8 @@ file name, the document's metadata), chained so that a stage's key includes the 
 the stage before it. So an unchanged rerun reuses everything, a new document costs one
 document, and a change of one stage re-runs that stage and the stages after it.
 
-Layout: ``<cache>/<stage>/<key[:2]>/<key>.<table>.parquet``; every file is written
+Layout: ``<cache>/<stage>/<key[:2]>/<key>.<table>.parquet``, plus ``<cache>/files/``
+(each input file's sha256 by path, size, mtime and inode); every file is written
 atomically and is a pure function of its key, so concurrent writers cannot corrupt it.
 The cache folder is ``--cache DIR``, else ``$PIPELINE_CACHE_DIR``, else
 ``.cache/pipeline/`` in the repository (git-ignored; ``make clean`` removes it).
@@ -234,6 +235,25 @@ class Store:
         for name in STAGE_TABLES[stage]:
             write_parquet(tables[name], self.path(stage, key, name))
 
+    def file_sha256(self, path: Path) -> str:
+        """sha256 of a file's bytes, remembered by (path, size, mtime, inode) under
+        ``files/`` so that an unchanged rerun over many documents does not read them
+        all again (the rule make and git use to spot a changed file)."""
+        path = Path(path)
+        st = path.stat()
+        stamp = f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+        entry = self.root / "files" / f"{_hash(str(path.resolve()))}.json"
+        try:
+            known = json.loads(entry.read_text(encoding="utf-8"))
+            if known.get("stamp") == stamp:
+                return known["sha256"]
+        except (OSError, ValueError, KeyError, AttributeError):
+            pass
+        sha = sha256_file(path)
+        with atomic_writer(entry, durable=False) as fh:  # a hint: lost in a crash, it is recomputed
+            fh.write(json.dumps({"stamp": stamp, "sha256": sha}).encode("utf-8"))
+        return sha
+
     def read(self, stage: str, key: str, table: str) -> pa.Table:
         path = self.path(stage, key, table)
         try:
@@ -345,7 +365,7 @@ def plan(paths: list[Path], store: Store) -> list[DocTask]:
     tasks = []
     for p in paths:
         try:
-            sha = sha256_file(p)
+            sha = store.file_sha256(p)
         except OSError:
             sha = "unreadable:" + p.name  # ingest reports the error row
         tasks.append(DocTask(str(p), sha, meta[p], stage_keys(sha, p.name, meta[p], store.versions)))
