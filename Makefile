@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-JOBS   ?= 2
+# Documents extracted in parallel; empty = the usable cores.
+JOBS   ?=
+# The extraction store (pipeline/store.py). A store set with $PIPELINE_CACHE_DIR is
+# used by the pipeline but never removed by `make clean`.
+CACHE  := .cache/pipeline
 
 .PHONY: setup extract train evaluate classify test bench notebook clean help
 
@@ -14,7 +18,7 @@ help:
 	@echo "make evaluate  grouped cross-validation -> reports/evaluation.md"
 	@echo "make bench     benchmarks/ (needs ../shared/)"
 	@echo "make notebook  open the reviewer notebooks in Jupyter Lab"
-	@echo "make clean     remove generated files (processed/, reports/); never labels/"
+	@echo "make clean     remove generated files (processed/, reports/, models, the extraction store); never labels/"
 
 setup: $(VENV)/.installed
 	$(PY) -m pipeline models --download-if-missing
@@ -27,8 +31,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # extract labels proposals with the trained model: train first when labels changed.
+# Training fills the extraction store for the labelled documents (raw/ among them);
+# extract then reads them from it, so nothing is extracted twice.
 extract: models/metadata.json
-	$(PY) -m pipeline extract --jobs $(JOBS)
+	$(PY) -m pipeline extract $(if $(JOBS),--jobs $(JOBS))
 
 models/metadata.json: $(wildcard labels/*.csv) pipeline/classify/codebook.yaml
 	$(PY) -m pipeline train
@@ -45,10 +51,11 @@ test:
 bench:
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/segment.py
+	$(PY) benchmarks/pipeline.py
 
 notebook:
 	$(VENV)/bin/jupyter lab notebooks/review_labels.ipynb
 
 # Generated files only: labels/ (human input) is never touched.
 clean:
-	rm -rf processed/*.csv reports/ models/*.pkl models/*.json
+	rm -rf processed/*.csv processed/*.parquet reports/ models/*.pkl models/*.json $(CACHE)

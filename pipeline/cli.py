@@ -28,16 +28,36 @@ def _add_extract(sub) -> None:
     p = sub.add_parser("extract", help="raw documents -> processed/ tables")
     p.add_argument("--raw", type=Path, default=config.RAW_DIR, help="input folder (default: raw/)")
     p.add_argument("--out", type=Path, default=config.PROCESSED_DIR, help="output folder (default: processed/)")
-    p.add_argument("--jobs", type=int, default=1, help="documents ingested in parallel (default: 1)")
+    p.add_argument("--jobs", type=_positive_int, default=None,
+                   help="documents extracted in parallel (default: the usable cores)")
+    p.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local process pool (default) or one dask.distributed task per document")
+    p.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                   help="Dask scheduler address (tcp://host:8786); without it a LocalCluster of --jobs workers")
+    p.add_argument("--cache", metavar="DIR", type=Path, default=None,
+                   help="store of per-document stage outputs (default: $PIPELINE_CACHE_DIR, else .cache/pipeline/)")
     p.add_argument("--strict", action="store_true", help="exit 1 if any document fails")
     p.add_argument("--no-classify", action="store_true", help="skip theme/level labelling")
     p.set_defaults(func=_cmd_extract)
 
 
+def _positive_int(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 1, got {value!r}")
+    return n
+
+
 def _cmd_extract(args) -> int:
     from pipeline.run import run_extract
 
-    return run_extract(args.raw, args.out, jobs=args.jobs, strict=args.strict, classify=not args.no_classify)
+    if args.scheduler and args.executor != "dask":
+        raise PipelineError("--scheduler needs --executor dask")
+    return run_extract(args.raw, args.out, jobs=args.jobs, strict=args.strict, classify=not args.no_classify,
+                       executor=args.executor, scheduler=args.scheduler, cache=args.cache)
 
 
 def _add_segment(sub) -> None:

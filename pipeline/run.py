@@ -1,8 +1,9 @@
-"""``make extract``: raw documents -> processed/ tables, stage by stage.
+"""``make extract``: raw documents -> processed/ tables.
 
-ingest (parallel, one document per task) -> segment -> proposals -> classify ->
-reviewer corrections. Each stage is a function over records; this module only wires
-them and writes the tables atomically.
+Per document, in a worker: ingest -> segment -> proposals, each stage's output kept in
+the content-addressed store (:mod:`pipeline.store`). Then, over the assembled table:
+classify -> reviewer corrections. This module only wires them; the tables are written
+atomically.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from pipeline import config
 from pipeline.errors import PipelineError
 from pipeline.extract.ingest import ingest_file
 from pipeline.extract.metadata import is_metadata_file
-from pipeline.records import Block, Document, DocumentResult, Proposal, Sentence, to_frame
-from pipeline.storage import write_csv
+from pipeline.records import DocumentResult
+from pipeline.storage import read_csv
 
 log = logging.getLogger(__name__)
 
@@ -45,42 +46,13 @@ def ingest_all(paths: list[Path], jobs: int = 1) -> list[DocumentResult]:
         return list(tqdm(pool.map(ingest_file, paths), **bar))
 
 
-def _unique_doc_ids(results: list[DocumentResult]) -> None:
-    """Two files with the same stem (a.pdf, a.html) get distinct doc_ids."""
-    seen: dict[str, int] = {}
-    for r in results:
-        base = r.document.doc_id
-        if base in seen:
-            seen[base] += 1
-            new = f"{base}-{r.document.format}" if seen[base] == 1 else f"{base}-{seen[base]}"
-            r.document.doc_id = new
-            for b in r.blocks + r.dropped:
-                b.doc_id = new
-        else:
-            seen[base] = 0
+def extract_tables(paths: list[Path], jobs: int | None = None, classify: bool = True,
+                   store=None) -> dict[str, pd.DataFrame]:
+    """All stages over the given files, through the store (pipeline.store); returns the
+    tables by name. ``jobs`` defaults to the number of usable cores."""
+    from pipeline.store import cached_tables
 
-
-def extract_tables(paths: list[Path], jobs: int = 1, classify: bool = True) -> dict[str, pd.DataFrame]:
-    """All stages over the given files; returns the tables by name."""
-    results = ingest_all(paths, jobs)
-    _unique_doc_ids(results)
-    documents: list[Document] = [r.document for r in results]
-    blocks: list[Block] = [b for r in results for b in r.blocks]
-
-    from pipeline.segment import segment_blocks
-
-    sentences: list[Sentence] = segment_blocks(blocks) if blocks else []
-
-    from pipeline.proposals import find_proposals, load_metadata
-
-    meta = load_metadata([p.parent for p in paths])
-    proposals: list[Proposal] = find_proposals(documents, blocks, sentences, meta)
-    tables = {
-        "documents": to_frame(documents, Document),
-        "blocks": to_frame(blocks, Block),
-        "sentences": to_frame(sentences, Sentence),
-        "proposals": to_frame(proposals, Proposal),
-    }
+    tables = cached_tables(paths, jobs=jobs, store=store)
     if classify:
         tables["proposals"] = label(tables["proposals"])
     return tables
@@ -102,30 +74,37 @@ def label(proposals: pd.DataFrame) -> pd.DataFrame:
 
 
 def extract_proposals(paths: list[Path]) -> pd.DataFrame:
-    """Proposals (unlabelled) of the given files, with each document's sha256.
+    """Proposals (unlabelled) of the given files, with each document's sha256 and
+    document columns: :func:`pipeline.store.cached_proposals`."""
+    from pipeline.store import cached_proposals
 
-    Training uses this to rebuild the text of stand-off labels."""
-    tables = extract_tables(paths, classify=False)
-    sha = dict(zip(tables["documents"]["doc_id"], tables["documents"]["sha256"]))
-    props = tables["proposals"].copy()
-    props["doc_sha256"] = props["doc_id"].map(sha)
-    return props
+    return cached_proposals(paths)
 
 
-def run_extract(raw_dir: Path, out_dir: Path, jobs: int = 1, strict: bool = False, classify: bool = True) -> int:
+def run_extract(raw_dir: Path, out_dir: Path, jobs: int | None = None, strict: bool = False, classify: bool = True,
+                executor: str = "local", scheduler: str | None = None, cache: Path | None = None) -> int:
+    """Extract every file of ``raw_dir`` into ``out_dir`` (CSV + Parquet per table).
+
+    Each document's chain (ingest, segment, proposals) runs in a worker, ``jobs`` at a
+    time (default: the usable cores) on a local process pool, or one task per document
+    on ``dask.distributed`` (``executor="dask"``; ``scheduler`` an address, else a
+    LocalCluster). Stage outputs go to the store (``cache``, default
+    :func:`pipeline.store.default_cache_dir`); the tables are assembled from it."""
+    from pipeline.store import Store, run_documents, write_tables
+
     paths = list_inputs(Path(raw_dir))
     if not paths:
         raise PipelineError(f"no documents in {raw_dir}")
-    log.info("extracting %d documents from %s", len(paths), raw_dir)
-    tables = extract_tables(paths, jobs=jobs, classify=classify)
+    store = Store(cache)
+    log.info("extracting %d documents from %s (store %s)", len(paths), raw_dir, store.root)
+    done = run_documents(paths, store, jobs=jobs, executor=executor, scheduler=scheduler)
     out_dir = Path(out_dir)
-    for name, df in tables.items():
-        write_csv(df, out_dir / f"{name}.csv")
-    docs = tables["documents"]
+    counts = write_tables(done, store, out_dir, label=label if classify else None)
+    docs = read_csv(out_dir / "documents.csv")
     n_err = int((docs["status"] == "error").sum())
     log.info(
         "wrote %s: %d documents (%d failed), %d blocks, %d sentences, %d proposals",
-        out_dir, len(docs), n_err, len(tables["blocks"]), len(tables["sentences"]), len(tables["proposals"]),
+        out_dir, len(docs), n_err, counts["blocks"], counts["sentences"], counts["proposals"],
     )
     for row in docs[docs["status"] == "error"].itertuples():
         log.warning("failed: %s: %s", row.source_file, row.error)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
 from pathlib import Path
+from typing import IO, Iterator
 
 import pandas as pd
 
@@ -28,8 +30,11 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write to a temp file in the same folder, then rename over the target."""
+@contextlib.contextmanager
+def atomic_writer(path: Path, durable: bool = True) -> Iterator[IO[bytes]]:
+    """A binary file handle on a temp file in the target's folder; on a clean exit it is
+    synced (unless not ``durable``: a hint that may be lost in a crash) and renamed over
+    ``path``, on an error removed (the target is never partial)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -38,9 +43,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     try:
         os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
         with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
+            yield fh
             fh.flush()
-            os.fsync(fh.fileno())
+            if durable:
+                os.fsync(fh.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -48,13 +54,33 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write to a temp file in the same folder, then rename over the target."""
+    with atomic_writer(path) as fh:
+        fh.write(data)
+
+
 def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+def csv_text(df: pd.DataFrame, header: bool = True) -> str:
+    """The deterministic CSV form of a frame: '\\n' line ends, no index, fixed float format.
+    Rows written in parts (``header=False`` after the first) give the same bytes."""
+    return df.to_csv(index=False, header=header, lineterminator="\n", float_format="%.4f")
+
+
 def write_csv(df: pd.DataFrame, path: Path) -> None:
     """Deterministic CSV: UTF-8, '\\n' line ends, no index, fixed float format."""
-    atomic_write_text(path, df.to_csv(index=False, lineterminator="\n", float_format="%.4f"))
+    atomic_write_text(path, csv_text(df))
+
+
+def write_parquet(table, path: Path) -> None:
+    """A pyarrow Table as a Parquet file, atomically."""
+    import pyarrow.parquet as pq
+
+    with atomic_writer(path) as fh:
+        pq.write_table(table, fh)
 
 
 def read_csv(path: Path) -> pd.DataFrame:

@@ -1,4 +1,9 @@
-"""Shared fixtures: a working copy of the project, extracted and trained with `make`."""
+"""Shared fixtures: the extraction store for the session, each corpus extracted once
+through it, and a working copy of the project, extracted and trained with `make`.
+
+Every extraction in the session (in-process, in `make` subprocesses, in training) uses
+one store (``$PIPELINE_CACHE_DIR``, a session folder unless already set), so each corpus
+is extracted once: later readers get it from the store."""
 
 from __future__ import annotations
 
@@ -20,6 +25,69 @@ def stanza_model_available() -> bool:
     return (config.stanza_resources_dir() / "resources.json").exists()
 
 
+def _needs_stanza() -> None:
+    if not stanza_model_available():
+        pytest.skip("Stanza Swedish model not available (set STANZA_RESOURCES_DIR)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def pipeline_cache(tmp_path_factory) -> Path:
+    """The session's extraction store, exported as $PIPELINE_CACHE_DIR so subprocesses
+    (`make`, the CLI) share it. An already set $PIPELINE_CACHE_DIR is kept."""
+    if not os.environ.get("PIPELINE_CACHE_DIR"):
+        os.environ["PIPELINE_CACHE_DIR"] = str(tmp_path_factory.mktemp("pipeline-cache"))
+    return Path(os.environ["PIPELINE_CACHE_DIR"])
+
+
+@pytest.fixture(scope="session")
+def raw_tables() -> dict:
+    """documents, blocks, sentences, proposals (unlabelled) of raw/, from the store."""
+    _needs_stanza()
+    from pipeline.run import list_inputs
+    from pipeline.store import cached_tables
+
+    return cached_tables(list_inputs(config.RAW_DIR), jobs=2)
+
+
+@pytest.fixture(scope="session")
+def raw_extracted(tmp_path_factory) -> Path:
+    """A folder with `extract --no-classify` of raw/ (CSV + Parquet), through the store."""
+    _needs_stanza()
+    from pipeline.run import run_extract
+
+    out = tmp_path_factory.mktemp("extract-raw")
+    assert run_extract(config.RAW_DIR, out, jobs=2, classify=False) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def raw_extracted_dask(tmp_path_factory) -> Path:
+    """raw/ extracted again from scratch: the CLI in a new process, on a Dask
+    LocalCluster of two worker processes, another hash seed, an empty store."""
+    _needs_stanza()
+    out = tmp_path_factory.mktemp("extract-raw-dask")
+    env = dict(project_env(), PYTHONHASHSEED="4242")
+    proc = subprocess.run(
+        [sys.executable, "-m", "pipeline", "extract", "--raw", str(config.RAW_DIR), "--out", str(out),
+         "--jobs", "2", "--executor", "dask", "--cache", str(tmp_path_factory.mktemp("cache-dask")),
+         "--no-classify"],
+        cwd=config.REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return out
+
+
+@pytest.fixture(scope="session")
+def real_tables() -> dict:
+    """The tables of the seven real PDFs (../shared/corpus/real), from the store."""
+    _needs_stanza()
+    if not config.REAL_CORPUS_DIR.is_dir():
+        pytest.skip(f"real corpus not found at {config.REAL_CORPUS_DIR}")
+    from pipeline.store import cached_tables
+
+    return cached_tables(sorted(config.REAL_CORPUS_DIR.glob("*.pdf")), jobs=2)
+
+
 def snapshot(folder: Path) -> dict[str, str]:
     """File name -> sha256 of every file in a folder."""
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
@@ -33,9 +101,10 @@ def project_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def made_project(tmp_path_factory):
+def made_project(tmp_path_factory, pipeline_cache):
     """A copy of the project (code, raw/, labels/, Makefile) in which `make clean` and
-    `make extract` (which trains first, since no model exists) have run.
+    `make extract` (which trains first, since no model exists) have run. The copy's code
+    is the same, so its extraction reads and fills the session store.
 
     Returns (root, labels snapshot before, labels snapshot after)."""
     if not stanza_model_available():

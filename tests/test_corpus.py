@@ -1,17 +1,15 @@
 """The whole extract stage over the real raw/ corpus (docs/raw-sources.md lists its defects).
 
-``run_extract`` runs once per session (``classify=False``); a second run, through the
-command line in a fresh process with two workers and another hash seed, must write
-byte-identical tables. Needs the Stanza Swedish model (sentence segmentation);
+``run_extract`` runs once per session (``classify=False``, conftest.raw_extracted); a
+second run from scratch, through the command line in a fresh process on two Dask worker
+processes and another hash seed (conftest.raw_extracted_dask), must write byte-identical
+tables. Needs the Stanza Swedish model (sentence segmentation);
 skipped without it.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -79,32 +77,15 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def _extract(out: Path, jobs: int) -> Path:
-    from pipeline.run import run_extract
-
-    assert RAW.is_dir(), f"{RAW} is missing"
-    code = run_extract(RAW, out, jobs=jobs, classify=False)
-    assert code == 0
-    return out
+@pytest.fixture(scope="session")
+def extracted(raw_extracted) -> Path:
+    return raw_extracted
 
 
 @pytest.fixture(scope="session")
-def extracted(tmp_path_factory) -> Path:
-    return _extract(tmp_path_factory.mktemp("extract-1"), jobs=1)
-
-
-@pytest.fixture(scope="session")
-def extracted_again(tmp_path_factory) -> Path:
-    """`python -m pipeline extract --jobs 2 --no-classify` in a new process, other hash seed."""
-    out = tmp_path_factory.mktemp("extract-2")
-    env = dict(os.environ, PYTHONHASHSEED="4242")
-    proc = subprocess.run(
-        [sys.executable, "-m", "pipeline", "extract", "--raw", str(RAW), "--out", str(out), "--jobs", "2",
-         "--no-classify"],
-        cwd=config.REPO_ROOT, env=env, capture_output=True, text=True, timeout=1800,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return out
+def extracted_again(raw_extracted_dask) -> Path:
+    """Extracted from scratch in a new process on two Dask worker processes, other hash seed."""
+    return raw_extracted_dask
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """The PDF reader on the seven real party manifestos in ../shared/corpus/real/.
 
-Read in place, never copied into the repo; skipped when the folder is absent.
-Ingest only (no segmentation), two documents at a time. Marked ``real_corpus`` so it
+Read in place, never copied into the repo; skipped when the folder is absent. The
+documents and blocks come from the session's extraction store (the whole chain runs
+once per session, two documents at a time). Marked ``real_corpus`` so it
 can be left out: ``pytest -m "not real_corpus"``; it runs by default.
 """
 
@@ -31,11 +32,22 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def results():
-    from pipeline.run import ingest_all
+def results(real_tables):
+    """Each PDF's document row and blocks, from the session's extraction store
+    (conftest.real_tables: extracted once per session, shared with training)."""
+    from pipeline.records import Block, Document, DocumentResult
 
-    paths = sorted(REAL.glob("*.pdf"))
-    return {r.document.source_file: r for r in ingest_all(paths, jobs=2)}
+    def rows(df):
+        return df.astype(object).where(df.notna(), None).to_dict("records")
+
+    by_doc: dict[str, list] = {}
+    for row in rows(real_tables["blocks"]):
+        by_doc.setdefault(row["doc_id"], []).append(Block(**row))
+    out = {}
+    for row in rows(real_tables["documents"]):
+        doc = Document(**row)
+        out[doc.source_file] = DocumentResult(doc, by_doc.get(doc.doc_id, []))
+    return out
 
 
 def test_all_seven_present(results):

@@ -389,11 +389,11 @@ def evaluate_command(args) -> int:
     cache: dict = {}
 
     def extract_once(paths):
-        from pipeline.run import extract_proposals
+        from pipeline.store import cached_proposals
 
         key = tuple(str(p) for p in paths)
         if key not in cache:
-            cache[key] = extract_proposals(paths)
+            cache[key] = cached_proposals(paths)
         return cache[key]
 
     frame = labelled_proposals(labels, extract=extract_once)

@@ -148,10 +148,10 @@ def find_documents(shas: Iterable[str], dirs: Iterable[Path]) -> dict[str, Path]
 
 def _default_extractor() -> Callable[[list[Path]], pd.DataFrame]:
     try:
-        from pipeline.run import extract_proposals
+        from pipeline.store import cached_proposals
     except ImportError as exc:
         raise PipelineError(f"proposal extraction is not available ({exc})") from None
-    return extract_proposals
+    return cached_proposals
 
 
 def labelled_proposals(labels: pd.DataFrame, dirs: Optional[Iterable[Path]] = None,
