@@ -91,6 +91,8 @@ def _add_train(sub) -> None:
                    help="extracted tables, for corrected proposals that have no hand label")
     p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
     p.add_argument("--models", type=Path, default=config.MODELS_DIR)
+    p.add_argument("--allow-orphans", action="store_true",
+                   help="skip labels that cannot be placed on an extracted proposal (default: fail naming them)")
     p.set_defaults(func=_lazy("pipeline.classify.train.train_command"))
 
 
@@ -109,6 +111,8 @@ def _add_evaluate(sub) -> None:
     p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
     p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
     p.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
+    p.add_argument("--allow-orphans", action="store_true",
+                   help="skip labels that cannot be placed on an extracted proposal (default: fail naming them)")
     p.set_defaults(func=_lazy("pipeline.classify.evaluate.evaluate_command"))
 
 

@@ -16,10 +16,13 @@ import pytest
 from pipeline import config
 from pipeline.classify import evaluate as evaluate_mod
 from pipeline.classify import train as train_mod
-from pipeline.classify.features import cue_match_counts, codebook_cues, lemma_tokens, prepare_input
-from pipeline.classify.model import ARTIFACT_FILE, METADATA_FILE, ProposalClassifier, grouped_folds
-from pipeline.classify.predict import (NEEDS_REVIEW_THRESHOLD, classify_command, classify_frame,
-                                       label_proposals)
+from pipeline.classify.corrections import append_corrections, apply_corrections
+from pipeline.classify.features import (compound_parts, cue_match_counts, codebook_cues, infer_actor_level,
+                                        lemma_tokens, prepare_input)
+from pipeline.classify.labels import text_simhash
+from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, ProposalClassifier, TunedClassifier,
+                                     build_pipeline, outer_folds, text_only)
+from pipeline.classify.predict import classify_command, classify_frame, label_proposals
 from pipeline.errors import PipelineError
 from pipeline.storage import read_csv, sha256_file, write_csv
 
@@ -165,7 +168,7 @@ def test_fixture_shape(frame):
 
 
 def test_lemmas_and_cues():
-    assert lemma_tokens("Skärp straffen för vapenbrott!") == ["skärpa", "straff", "föra", "vapenbrott"]
+    assert lemma_tokens("Skärp straffen för vapenbrott!") == ["skärpa", "straff", "föra", "vapenbrott", "vapen", "brott"]
     table = codebook_cues("theme")
     labels = [lab for lab, _ in table]
     counts = cue_match_counts(["En kamera och bättre belysning på torget", ""], table)
@@ -179,8 +182,46 @@ def test_lemmas_and_cues():
 
 def test_prepare_input_fills_missing_columns_and_level_hint():
     X = prepare_input(pd.DataFrame({"text": ["Fler poliser."], "intro": ["Förslag på nationell nivå:"]}))
-    assert list(X.columns) == ["text", "section", "intro", "level_hint"]
-    assert X.loc[0, "section"] == "" and X.loc[0, "level_hint"] == "stat"
+    assert list(X.columns) == ["text", "section", "intro", "level_hint", "actor", "title", "actor_level", "kind"]
+    assert X.loc[0, "section"] == "" and X.loc[0, "level_hint"] == "stat" and X.loc[0, "actor_level"] == ""
+
+
+def test_compounds_share_parts():
+    parts = {w: set(compound_parts(w)) for w in ("trygghetskameror", "kameraövervakning", "övervakningskamera")}
+    assert "kamera" in parts["trygghetskameror"] & parts["kameraövervakning"] & parts["övervakningskamera"]
+    assert "övervakning" in parts["kameraövervakning"] & parts["övervakningskamera"]
+    assert compound_parts("polisen") == ()  # not a compound
+    # the codebook cue "kamer" now also fires inside the compound
+    table = codebook_cues("theme")
+    labels = [lab for lab, _ in table]
+    X = prepare_input(pd.DataFrame({"text": ["Fler trygghetskameror."]}))
+    from pipeline.classify.features import CueCounts
+
+    counts = CueCounts(fields=("theme",)).fit(X).transform(X)
+    assert counts[0, labels.index("offentlig_miljo")] > 0
+
+
+@pytest.mark.parametrize("actor,title,intro,expected", [
+    ("Region Skåne", "", "", "region"),
+    ("", "Protokoll från regionfullmäktige", "", "region"),
+    ("Moderaterna i Ale", "", "", "kommun"),
+    ("Vänsterpartiet i Halland", "", "", "region"),
+    ("Ale kommun", "", "", "kommun"),
+    ("Malmö stad", "", "", "kommun"),
+    ("", "", "Kommunfullmäktige beslutar att:", "kommun"),
+    ("Riksdagen", "", "", "stat"),
+    ("", "Motion till riksdagen 2023/24", "", "stat"),
+    ("Kristdemokraterna", "", "", "stat"),
+    ("", "Valprogram", "Vi vill:", ""),
+])
+def test_infer_actor_level(actor, title, intro, expected):
+    assert infer_actor_level(actor, "", title, intro) == expected
+
+
+def test_document_metadata_wins_over_inference():
+    X = prepare_input(pd.DataFrame({"text": ["a", "b"], "doc_actor": ["Malmö stad", "Malmö stad"],
+                                    "actor": ["Socialdemokraterna", ""], "actor_level": ["region", ""]}))
+    assert list(X["actor_level"]) == ["region", "kommun"] and X.loc[0, "actor"] == "Malmö stad"
 
 
 # ---------------------------------------------------------------- the model
@@ -204,7 +245,25 @@ def test_predicts_sensible_labels_on_unseen_sentences(classifier):
         assert ((conf >= 0) & (conf <= 1)).all()
         proba = classifier.predict_proba(df, target)
         assert np.allclose(proba.sum(axis=1), 1.0)
-        assert np.allclose(proba.max(axis=1), conf)
+        assert list(proba.idxmax(axis=1)) == list(pred[target])  # the label is the decision model's argmax
+
+
+def test_calibration_never_changes_the_decision(frame, classifier):
+    """The balanced model decides; calibration only maps its top probability."""
+    X = prepare_input(frame)
+    unseen = pd.DataFrame({"text": [t for t, _, _ in UNSEEN] + ["Mer samverkan mellan polis och skola.",
+                                                                 "Fler vuxna på stan på kvällarna."]})
+    for target in ("theme", "level"):
+        model = classifier.models[target]
+        # an independent, uncalibrated balanced Pipeline with the chosen hyper-parameters
+        plain = build_pipeline().set_params(**model.best_params_)
+        plain.fit(pd.concat([X, text_only(X)], ignore_index=True), np.concatenate([frame[target]] * 2))
+        for df in (frame, unseen):
+            expected = plain.classes_[np.argmax(plain.predict_proba(prepare_input(df)), axis=1)]
+            pred = classifier.predict(df)
+            assert list(pred[target]) == list(expected)
+        raw_top = plain.predict_proba(prepare_input(frame)).max(axis=1)
+        assert not np.allclose(classifier.predict(frame)[f"{target}_confidence"], raw_top)
 
 
 def test_training_is_deterministic(frame, classifier, model_dir, tmp_path):
@@ -221,7 +280,8 @@ def test_training_is_deterministic(frame, classifier, model_dir, tmp_path):
 def test_metadata(model_dir):
     meta = json.loads((model_dir / METADATA_FILE).read_text(encoding="utf-8"))
     assert meta["n_examples"] == 60 and meta["n_documents"] == 5
-    assert meta["codebook_version"] == 1
+    assert meta["codebook_version"] == 2
+    assert set(meta["targets"]["theme"]["best_params"]) == {"clf__C", "features__transformer_weights"}
     assert {"python", "scikit-learn", "pandas", "numpy"} <= set(meta["versions"])
     assert meta["targets"]["level"]["labels"] == ["kommun", "region", "stat"]
     assert len(meta["labels_sha256"]) == 64 and len(meta["artifact_sha256"]) == 64
@@ -274,7 +334,8 @@ def test_classify_frame_flags_low_confidence(classifier, frame):
     out = classify_frame(frame.drop(columns=["theme", "level"]), classifier)
     for col in ("theme", "theme_confidence", "level", "level_confidence", "needs_review"):
         assert col in out.columns
-    low = (out["theme_confidence"] < NEEDS_REVIEW_THRESHOLD) | (out["level_confidence"] < NEEDS_REVIEW_THRESHOLD)
+    th = classifier.review_thresholds
+    low = (out["theme_confidence"] < th["theme"]) | (out["level_confidence"] < th["level"])
     assert (out["needs_review"] == low).all()
     assert (out["theme"] == frame["theme"]).mean() > 0.9  # training data
 
@@ -303,12 +364,55 @@ def test_classify_command_with_other_columns(model_dir, tmp_path):
 
 def test_label_proposals(model_dir, tmp_path, frame, caplog):
     proposals = frame.drop(columns=["theme", "level"]).head(3)
-    out = label_proposals(proposals, model_dir)
-    assert (out["label_source"] == "model").all() and (out["theme"] != "").all()
+    out = label_proposals(proposals, model_dir, labels_dir=tmp_path)
+    assert (out[["theme_source", "level_source"]] == "model").all().all() and (out["theme"] != "").all()
+    assert "label_source" not in out.columns
     with caplog.at_level(logging.WARNING):
-        empty = label_proposals(proposals, tmp_path / "no-model")
+        empty = label_proposals(proposals, tmp_path / "no-model", labels_dir=tmp_path)
     assert "make train" in caplog.text
-    assert (empty[["theme", "level", "needs_review", "label_source"]] == "").all().all()
+    assert (empty[["theme", "level", "needs_review", "theme_source", "level_source"]] == "").all().all()
+
+
+def test_hand_labels_win_and_review_wins_over_them(model_dir, tmp_path, frame):
+    proposals = frame.drop(columns=["theme", "level"]).head(4).reset_index(drop=True)
+    model_out = label_proposals(proposals, model_dir, labels_dir=tmp_path)
+    pid = proposals.loc[0, "proposal_id"]
+    hand_theme = next(t for t in ("extremism", "hedersvald") if t != model_out.loc[0, "theme"])
+    hand_level = next(lv for lv in ("region", "kommun") if lv != model_out.loc[0, "level"])
+    _labels_csv(tmp_path / "labels.csv", [[pid, proposals.loc[0, "doc_sha256"], hand_theme, hand_level, "AB", ""]])
+    out = label_proposals(proposals, model_dir, labels_dir=tmp_path)
+    assert (out.loc[0, "theme"], out.loc[0, "level"]) == (hand_theme, hand_level)
+    assert (out.loc[0, "theme_source"], out.loc[0, "level_source"]) == ("hand", "hand")
+    assert out.loc[0, "needs_review"]  # the model disagrees with the hand label
+    assert (out.loc[1:, ["theme_source", "level_source"]] == "model").all().all()
+    pd.testing.assert_frame_equal(out.loc[1:, ["theme", "level"]], model_out.loc[1:, ["theme", "level"]])
+    # a reviewer's correction of the level wins over the hand label, the theme stays hand
+    log_path = tmp_path / "corrections.csv"
+    append_corrections([{"proposal_id": pid, "field": "level", "old": hand_level, "new": "stat",
+                         "reviewer": "CD", "timestamp": "2024-01-01T00:00:00Z", "note": ""}], log_path)
+    corrected, _ = apply_corrections(out, log_path)
+    assert corrected.loc[0, "level"] == "stat" and corrected.loc[0, "level_source"] == "review"
+    assert corrected.loc[0, "theme"] == hand_theme and corrected.loc[0, "theme_source"] == "hand"
+
+
+def test_trained_proposals_get_out_of_fold_confidences(tmp_path, frame):
+    models = tmp_path / "models"
+    clf = train_mod.train_frame(frame, models)
+    oof = read_csv(models / "oof_predictions.csv")
+    assert list(oof.columns) == train_mod.OOF_COLUMNS and len(oof) == len(frame)
+    assert set(oof["proposal_id"]) == set(frame["proposal_id"])
+    proposals = frame.drop(columns=["theme", "level"])
+    out = label_proposals(proposals, models, labels_dir=tmp_path).set_index("proposal_id")
+    in_sample = clf.predict(proposals).set_index(proposals["proposal_id"])
+    oof = oof.set_index("proposal_id")
+    for target in ("theme", "level"):
+        got = out.loc[oof.index, f"{target}_confidence"].astype(float)
+        assert np.allclose(got, oof[f"{target}_oof_confidence"].astype(float), atol=1e-4)
+        differ = ~np.isclose(got, in_sample.loc[oof.index, f"{target}_confidence"], atol=1e-3)
+        assert differ.mean() > 0.5
+    # out of fold the model is wrong more often than in sample
+    assert (oof["theme_oof"] != frame.set_index("proposal_id").loc[oof.index, "theme"]).sum() > \
+        (in_sample.loc[oof.index, "theme"] != frame.set_index("proposal_id").loc[oof.index, "theme"]).sum()
 
 
 # -------------------------------------------------------- labels and training
@@ -344,7 +448,7 @@ def test_labels_duplicates(tmp_path, caplog):
     ])
     with caplog.at_level(logging.WARNING):
         labels = train_mod.training_labels(tmp_path)
-    assert list(labels.columns) == ["proposal_id", "doc_sha256", "theme", "level"]
+    assert list(labels.columns) == ["proposal_id", "doc_sha256", "theme", "level", "text_simhash"]
     assert list(labels["proposal_id"]) == ["p1", "p2"]
     assert "conflicting" in caplog.text
 
@@ -377,12 +481,16 @@ def test_labelled_proposals_join_and_warnings(tmp_path, frame, caplog):
     (raw / "doc-e.txt").unlink()  # one document gone: its 12 labels are skipped
     extra = pd.DataFrame([["doc-a-gone", labels["doc_sha256"][0], "narkotika", "kommun"]], columns=labels.columns)
     labels = pd.concat([labels, extra], ignore_index=True)
+    with pytest.raises(PipelineError, match=r"1 label\(s\) cannot be placed.*doc-a-gone.*--allow-orphans"):
+        train_mod.labelled_proposals(labels, dirs=[raw, tmp_path / "absent"], extract=extract)
+    calls.clear()
     with caplog.at_level(logging.WARNING):
-        joined = train_mod.labelled_proposals(labels, dirs=[raw, tmp_path / "absent"], extract=extract)
+        joined = train_mod.labelled_proposals(labels, dirs=[raw, tmp_path / "absent"], extract=extract,
+                                              allow_orphans=True)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 2
     assert "12 label(s) skipped: their 1 document(s)" in warnings[0]
-    assert "1 label(s) skipped" in warnings[1] and "doc-a-gone" in warnings[1]
+    assert "1 label(s) cannot be placed" in warnings[1] and "doc-a-gone" in warnings[1]
     assert len(joined) == 48 and set(joined["doc_id"]) == set(DOCS[:4])
     assert len(calls) == 1 and sorted(calls[0]) == [f"{d}.txt" for d in DOCS[:4]]
     assert {"text", "section", "intro", "theme", "level"} <= set(joined.columns)
@@ -403,6 +511,7 @@ def test_train_command_end_to_end(tmp_path, frame, monkeypatch):
     assert meta["n_examples"] == 60
     cv = meta["cv_scores"]
     assert cv["n_folds"] == 5 and 0 <= cv["theme"]["macro_f1"] <= 1 and len(cv["level"]["macro_f1_per_fold"]) == 5
+    assert (tmp_path / "models" / "oof_predictions.csv").is_file()
     model = ProposalClassifier.load(tmp_path / "models")
     assert model.predict(pd.DataFrame({"text": ["Skärp straffen för vapenbrott."]})).loc[0, "theme"] == "rattsvasende"
 
@@ -410,30 +519,35 @@ def test_train_command_end_to_end(tmp_path, frame, monkeypatch):
 # ---------------------------------------------------------------- evaluation
 
 
-def test_grouped_folds_keep_documents_apart():
-    groups = np.array(["a", "a", "b", "c", "c", "c"])
-    folds, k = grouped_folds(groups, 5)
-    assert k == 3 and len(folds) == 3
+def test_outer_folds_keep_documents_apart(frame):
+    folds = outer_folds(frame, 5)
+    assert len(folds) == 5
+    groups = frame["doc_id"].to_numpy()
     for train_idx, test_idx in folds:
         assert not set(groups[train_idx]) & set(groups[test_idx])
-    assert grouped_folds(np.array(["a", "a"]), 5) == ([], 1)
+    small = frame[frame["doc_id"].isin(DOCS[:3])]
+    assert len(outer_folds(small, 5)) == 3
+    assert outer_folds(frame[frame["doc_id"] == "doc-a"], 5) == []
 
 
 def test_evaluate_writes_report_and_pngs(frame, tmp_path):
     info = evaluate_mod.evaluate_frame(frame, tmp_path)
     report = (tmp_path / "evaluation.md").read_text(encoding="utf-8")
-    for name in ("confusion_theme.png", "confusion_level.png", "learning_curve.png"):
+    for name in ("confusion_theme.png", "confusion_level.png", "learning_curve.png", "reliability.png"):
         assert (tmp_path / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"({name})" in report
-    assert "GroupKFold by document, 5 folds" in report
+    assert "StratifiedGroupKFold by document, 5 folds" in report
     assert "| cue words (codebook) |" in report and "| majority class |" in report
     assert "theme macro-F1 − cue baseline" in report and "No reviewer corrections yet" in report
+    assert "| level ECE | ≤ 0.05 |" in report and "needs_review: share of errors caught" in report
+    assert "## Transfer across levels of government" in report and "| total |" in report
     th = info["results"]["theme"]
     assert f"| model | {th['model']['accuracy']:.3f} | {th['model']['macro_f1']:.3f} |" in report
     # the majority baseline predicts one label per fold: far below the model
     assert th["majority"]["macro_f1"] < th["model"]["macro_f1"]
     assert th["model"]["macro_f1"] > 0.5
-    assert [row["fraction"] for row in info["learning_curve"]] == [0.25, 0.5, 0.75, 1.0]
+    assert [row["fraction"] for row in info["learning_curve"]] == [0.33, 0.66, 1.0]
+    assert 0 <= info["review"]["flagged"] <= 1 and 0 <= info["results"]["level"]["ece"] <= 1
 
     # fewer documents than folds: as many folds as documents, said in the report
     small = frame[frame["doc_id"].isin(DOCS[:3])]
@@ -441,7 +555,7 @@ def test_evaluate_writes_report_and_pngs(frame, tmp_path):
     out = tmp_path / "small"
     evaluate_mod.evaluate_frame(small, out, corrected=corrected, fractions=(0.5, 1.0))
     text = (out / "evaluation.md").read_text(encoding="utf-8")
-    assert "Only 3 documents: 3 folds (one per document) instead of 5." in text
+    assert "Only 3 documents: 3 folds instead of 5." in text
     assert "| with reviewer corrections | 36 |" in text
     first = (out / "evaluation.md").read_bytes(), (out / "learning_curve.png").read_bytes()
     evaluate_mod.evaluate_frame(small, out, corrected=corrected, fractions=(0.5, 1.0))

@@ -26,7 +26,7 @@ from pipeline.storage import read_csv, write_csv
 PROPOSAL_COLUMNS = [
     "proposal_id", "doc_id", "unit", "parent_id", "actor", "intro", "level_hint", "section",
     "page", "text", "description", "sentence_ids", "block_id", "theme", "theme_confidence",
-    "level", "level_confidence", "needs_review", "label_source",
+    "level", "level_confidence", "needs_review", "theme_source", "level_source",
 ]
 
 # (id, doc, unit, parent, actor, intro, hint, section, text, theme, tconf, level, lconf)
@@ -60,7 +60,7 @@ def make_proposals() -> pd.DataFrame:
             "intro": intro, "level_hint": hint, "section": section, "page": str(1 + i // 3), "text": text,
             "description": "", "sentence_ids": str(10 + i), "block_id": str(3 + i), "theme": th,
             "theme_confidence": f"{tc:.4f}", "level": lv, "level_confidence": f"{lc:.4f}",
-            "needs_review": str(min(tc, lc) < 0.6), "label_source": "model",
+            "needs_review": str(min(tc, lc) < 0.6), "theme_source": "model", "level_source": "model",
         })
     return pd.DataFrame(rows, columns=PROPOSAL_COLUMNS)
 
@@ -113,10 +113,11 @@ def test_append_load_latest_apply(proposals, log_path, caplog):
     assert o.loc["all-p001", "level"] == "stat" and o.loc["all-p001", "level_confidence"] == 1.0
     assert o.loc["all-p001", "theme"] == "offentlig_miljo" and o.loc["all-p001", "theme_confidence"] == 0.48
     assert o.loc["all-p002", "theme"] == "personalens_sakerhet"
-    assert set(o.loc[["all-p001", "all-p002"], "label_source"]) == {"review"}
+    assert o.loc["all-p001", "level_source"] == "review" and o.loc["all-p001", "theme_source"] == "model"
+    assert o.loc["all-p002", "theme_source"] == "review"
     assert not o.loc[["all-p001", "all-p002"], "needs_review"].any()
     untouched = o.drop(index=["all-p001", "all-p002"])
-    assert set(untouched["label_source"]) == {"model"}
+    assert set(untouched["theme_source"]) == set(untouched["level_source"]) == {"model"}
     assert o.loc["fri-p001", "needs_review"] and o.loc["fri-p001", "theme"] == "ovrigt"
     assert len(out) == len(proposals)
 

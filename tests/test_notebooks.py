@@ -19,7 +19,8 @@ from pipeline.records import Block, Document, Proposal, Sentence, columns
 from pipeline.storage import write_csv
 
 NOTEBOOKS_DIR = config.REPO_ROOT / "notebooks"
-LABEL_COLUMNS = ["theme", "theme_confidence", "level", "level_confidence", "needs_review", "label_source"]
+LABEL_COLUMNS = ["theme", "theme_confidence", "level", "level_confidence", "needs_review", "theme_source",
+                 "level_source"]
 
 # (doc_id, unit, parent, actor, intro, level_hint, section, text, theme, tconf, level, lconf, source)
 PROPOSALS = [
@@ -69,7 +70,8 @@ def write_fixture_corpus(out: Path) -> Path:
         props.append({**Proposal(pid, doc, unit, parent, actor, intro, hint, section, 1 + n // 4, text, "",
                                  str(n), block_id).__dict__,
                       "theme": th, "theme_confidence": tc, "level": lv, "level_confidence": lc,
-                      "needs_review": bool(min(tc, lc) < 0.6) if lv else True, "label_source": src})
+                      "needs_review": bool(min(tc, lc) < 0.6) if lv else True, "theme_source": src,
+                      "level_source": src})
     for doc, (source, fmt, title, status, error) in DOCUMENTS.items():
         n_blocks = sum(b.doc_id == doc for b in blocks)
         docs.append(Document(doc, source, fmt, title, 3, "0" * 64, n_blocks, 0, status, error))

@@ -21,7 +21,8 @@ def test_make_clean_extract_train_never_touch_labels(made_project):
     assert before == after
     assert (root / "models" / "metadata.json").exists()  # make extract trained first
     props = read_csv(root / "processed" / "proposals.csv")
-    assert set(props["label_source"]) == {"model"}
+    # hand labels (labels/labels.csv) win over the model for the proposals they label
+    assert set(props["theme_source"]) <= {"model", "hand"} and "model" in set(props["theme_source"])
     assert set(props["theme"]) <= set(load_codebook().theme_ids)
 
 
@@ -49,7 +50,7 @@ def test_correction_in_notebook_function_reaches_extract(made_project):
     assert proc.returncode == 0, proc.stderr[-3000:]
     after = read_csv(root / "processed" / "proposals.csv").set_index("proposal_id")
     assert after.at[pid, "theme"] == new_theme
-    assert after.at[pid, "label_source"] == "review"
-    assert (after["label_source"] == "review").sum() == 1
+    assert after.at[pid, "theme_source"] == "review"
+    assert (after["theme_source"] == "review").sum() == 1 and (after["level_source"] == "review").sum() == 0
     assert log.read_bytes() == new_bytes  # extract read the log, did not rewrite it
     assert isinstance(after, pd.DataFrame)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,6 +27,7 @@ class Codebook:
     themes: tuple[Label, ...]
     levels: tuple[Label, ...]
     level_hints: dict
+    actor_levels: dict = field(default_factory=dict)  # see codebook.yaml: order, patterns, parties, regions
 
     @property
     def theme_ids(self) -> list[str]:
@@ -79,4 +80,5 @@ def load_codebook(path: Path = CODEBOOK_PATH) -> Codebook:
     ids = [t["id"] for t in data["themes"]]
     if len(ids) != len(set(ids)) or not all(re.fullmatch(r"[a-z_]+", i) for i in ids):
         raise PipelineError(f"{path}: theme ids must be unique lower-case ids")
-    return Codebook(_labels(data["themes"]), _labels(data["levels"]), data.get("level_hints", {}))
+    return Codebook(_labels(data["themes"]), _labels(data["levels"]), data.get("level_hints", {}),
+                    data.get("actor_levels") or {})

@@ -53,7 +53,7 @@ LOCK_TIMEOUT_S = 60.0
 REVIEW_COLUMNS = [
     "proposal_id", "doc_id", "actor", "unit", "text", "context",
     "current_theme", "theme_confidence", "current_level", "level_confidence",
-    "min_confidence", "needs_review", "label_source",
+    "min_confidence", "needs_review", "theme_source", "level_source",
     "theme", "level", "note",
 ]
 
@@ -266,10 +266,10 @@ def _as_bool(s: pd.Series) -> pd.Series:
 
 
 def normalise_label_columns(proposals: pd.DataFrame) -> pd.DataFrame:
-    """A copy with the label columns present and typed: theme/level/label_source as
+    """A copy with the label columns present and typed: theme/level/theme_source/level_source as
     strings, confidences as floats (NaN where missing), needs_review as bool."""
     df = proposals.copy()
-    for col in ("theme", "level", "label_source"):
+    for col in ("theme", "level", "theme_source", "level_source"):
         if col not in df.columns:
             df[col] = ""
         df[col] = df[col].map(_clean).astype(str)
@@ -287,7 +287,8 @@ def apply_corrections(
     Returns ``(labelled, orphans)``. In ``labelled`` (a copy; see
     :func:`normalise_label_columns` for the column types) a corrected field gets the
     reviewer's id and its confidence column is set to 1.0; a proposal with any
-    corrected field gets ``label_source = "review"`` and ``needs_review = False`` (a
+    corrected field gets ``<field>_source = "review"``; a proposal with any corrected
+    field gets ``needs_review = False`` (a
     person has looked at it). Uncorrected rows are left as they were. ``orphans`` are
     the log rows (all of them, file order) whose proposal_id is not in ``proposals``,
     e.g. after a re-extraction changed ids; one warning gives their count. The log is
@@ -312,8 +313,8 @@ def apply_corrections(
         hit = mapped.notna()
         df.loc[hit, field] = mapped[hit].astype(str)
         df.loc[hit, f"{field}_confidence"] = 1.0
+        df.loc[hit, f"{field}_source"] = "review"
         corrected |= hit
-    df.loc[corrected, "label_source"] = "review"
     df.loc[corrected, "needs_review"] = False
     log.info("applied corrections to %d of %d proposal(s) from %s", int(corrected.sum()), len(df), path)
     return df, orphans
@@ -378,7 +379,7 @@ def review_table(proposals: pd.DataFrame) -> pd.DataFrame:
     One row per proposal with REVIEW_COLUMNS: what the reviewer reads (text, a
     ``context`` string of section, list intro, parent bullet and level hint), the
     labels now in force (``current_theme``/``current_level``: the model's, or an
-    earlier review, see ``label_source``) with confidences, and the editable
+    earlier review, see ``theme_source``/``level_source``) with confidences, and the editable
     ``theme``, ``level`` and ``note`` columns initialised to the current labels and ''.
     Sorted by min(theme_confidence, level_confidence), missing confidence first.
     Pass proposals through :func:`apply_corrections` first so earlier reviews show."""
@@ -401,7 +402,8 @@ def review_table(proposals: pd.DataFrame) -> pd.DataFrame:
         "level_confidence": df["level_confidence"],
         "min_confidence": df[["theme_confidence", "level_confidence"]].min(axis=1, skipna=False),
         "needs_review": df["needs_review"],
-        "label_source": df["label_source"],
+        "theme_source": df["theme_source"],
+        "level_source": df["level_source"],
         "theme": df["theme"],
         "level": df["level"],
         "note": "",
@@ -441,7 +443,7 @@ def save_review(
     ``labels/corrections.csv``), all with the same UTC timestamp. Nothing is written
     when nothing changed. Invalid ids raise PipelineError and nothing is written.
     After saving, ``edited`` is updated in place (``current_*`` = saved value,
-    ``label_source`` = review, confidence 1.0, ``needs_review`` False), so calling
+    ``<field>_source`` = review, confidence 1.0, ``needs_review`` False), so calling
     save_review again with the same table appends nothing. Returns rows appended."""
     reviewer = _clean(reviewer)
     if not reviewer:
@@ -464,8 +466,8 @@ def save_review(
                 edited.at[idx, f"current_{field}"] = saved[(pid, field)]
                 if f"{field}_confidence" in edited.columns:
                     edited.at[idx, f"{field}_confidence"] = 1.0
-                if "label_source" in edited.columns:
-                    edited.at[idx, "label_source"] = "review"
+                if f"{field}_source" in edited.columns:
+                    edited.at[idx, f"{field}_source"] = "review"
                 if "needs_review" in edited.columns:
                     edited.at[idx, "needs_review"] = False
     return n

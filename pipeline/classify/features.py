@@ -56,8 +56,13 @@ from pipeline.classify.codebook import load_codebook
 
 log = logging.getLogger(__name__)
 
-INPUT_COLUMNS = ("text", "section", "intro", "level_hint")
+INPUT_COLUMNS = ("text", "section", "intro", "level_hint", "actor", "title", "actor_level", "kind")
 CONTEXT_COLUMNS = ("section", "intro", "level_hint")
+# Document-level columns: who wrote the document and what kind it is. In a proposals
+# frame joined with documents.csv they may carry a ``doc_`` prefix (``doc_actor``
+# beside the proposal's own ``actor``); both are read.
+DOC_COLUMNS = ("actor", "title", "actor_level", "kind")
+LEVELS = ("kommun", "region", "stat")
 
 # Token stood in for an empty context field, so a context column that is empty in
 # every training row still gives the vectoriser a vocabulary (one constant feature).
@@ -69,17 +74,28 @@ _WORD_RE = re.compile(r"\w", re.UNICODE)
 # --------------------------------------------------------------------------- input
 
 
+def _column(df: pd.DataFrame, col: str) -> pd.Series:
+    """``df[col]`` as strings; a document column also as ``doc_<col>``; else ''."""
+    for name in ((col, f"doc_{col}") if col in DOC_COLUMNS else (col,)):
+        if name in df.columns:
+            return df[name].fillna("").astype(str).str.strip()
+    return pd.Series("", index=df.index, dtype=object)
+
+
 def prepare_input(df: pd.DataFrame) -> pd.DataFrame:
-    """The model input: ``text, section, intro, level_hint`` as strings ('' if missing).
+    """The model input: :data:`INPUT_COLUMNS` as strings ('' if missing).
 
     An empty ``level_hint`` is taken from the intro, else the section, using the
-    codebook's level hints; the index of ``df`` is kept."""
+    codebook's level hints. ``actor_level`` is the document's (metadata) when it is a
+    level, else :func:`infer_actor_level` over the document actor, the proposal's actor,
+    the title and the intro. ``actor`` prefers the document's actor (``doc_actor``) when
+    both are given. The index of ``df`` is kept."""
     out = pd.DataFrame(index=df.index)
     for col in INPUT_COLUMNS:
-        if col in df.columns:
-            out[col] = df[col].fillna("").astype(str)
-        else:
-            out[col] = ""
+        out[col] = _column(df, col)
+    if "doc_actor" in df.columns and "actor" in df.columns:
+        doc_actor = df["doc_actor"].fillna("").astype(str).str.strip()
+        out["actor"] = doc_actor.where(doc_actor != "", out["actor"])
     codebook = load_codebook()
     hints = []
     for hint, intro, section in zip(out["level_hint"], out["intro"], out["section"]):
@@ -88,7 +104,72 @@ def prepare_input(df: pd.DataFrame) -> pd.DataFrame:
             hint = codebook.level_hint(intro) or codebook.level_hint(section)
         hints.append(hint)
     out["level_hint"] = hints
+    proposal_actor = _column(df, "actor") if "doc_actor" in df.columns else out["actor"]
+    levels = []
+    for level, actor, p_actor, title, intro in zip(out["actor_level"], out["actor"], proposal_actor,
+                                                   out["title"], out["intro"]):
+        if level not in LEVELS:
+            level = infer_actor_level(actor, p_actor, title, intro)
+        levels.append(level)
+    out["actor_level"] = levels
+    out["kind"] = out["kind"].str.lower()
     return out
+
+
+# ---------------------------------------------------------- the author's level
+
+
+@lru_cache(maxsize=1)
+def _actor_level_rules():
+    """Compiled ``actor_levels`` of codebook.yaml: (level, [regex]) in priority order,
+    the party names, and the region names (a party "i <region>" is regional)."""
+    spec = load_codebook().actor_levels
+    rules = tuple((level, tuple(re.compile(p) for p in spec.get("patterns", {}).get(level, ())))
+                  for level in spec.get("order", LEVELS))
+    parties = tuple(spec.get("parties", ()))
+    regions = frozenset(r.lower() for r in spec.get("regions", ()))
+    party_re = None
+    if parties:
+        alts = "|".join(re.escape(p) for p in sorted(parties, key=len, reverse=True))
+        party_re = re.compile(r"(?i:(?<!\w)(?:" + alts + r"))(?:\s+i\s+(?P<place>[A-ZÅÄÖ][\w-]*(?:\s+[A-ZÅÄÖ][\w-]*)*))?")
+    return rules, party_re, regions
+
+
+def _level_of(text: str, allow_bare_party: bool) -> str:
+    if not text:
+        return ""
+    rules, party_re, regions = _actor_level_rules()
+    for level, patterns in rules:
+        if any(p.search(text) for p in patterns):
+            return level
+    if party_re is not None:
+        m = party_re.search(text)
+        if m:
+            place = m.group("place")
+            if place:
+                return "region" if place.lower() in regions or place.lower().endswith(" län") else "kommun"
+            if allow_bare_party and party_re.fullmatch(text.strip().rstrip(":")):
+                return "stat"  # a party name alone: the national party
+    return ""
+
+
+def infer_actor_level(actor: str = "", proposal_actor: str = "", title: str = "", intro: str = "") -> str:
+    """The level the author of a document sits at, from general Swedish patterns.
+
+    ``Region Skåne``, ``regionfullmäktige`` -> region; ``Moderaterna i Ale``, ``Ale
+    kommun``, ``Malmö stad``, ``kommunfullmäktige`` -> kommun; ``Riksdagen``, ``motion
+    till riksdagen`` -> stat; a party name alone as the actor -> stat (the national
+    party). The first of actor, proposal actor, title and intro that decides wins;
+    '' when none does. Patterns live in codebook.yaml (``actor_levels``).
+
+    >>> infer_actor_level("Moderaterna i Ale")
+    'kommun'
+    """
+    for text, bare in ((actor, True), (proposal_actor, True), (title, False), (intro, False)):
+        level = _level_of(" ".join(str(text or "").split()), bare)
+        if level:
+            return level
+    return ""
 
 
 # -------------------------------------------------------------------- lemmatiser
@@ -109,6 +190,89 @@ def _lemma_table():
     return load_lookups("sv", ["lemma_lookup"]).get_table("lemma_lookup")
 
 
+# Inflection endings tried when a compound's last part is not itself in the word list
+# ("kameror" -> "kamera" comes from the lemma table; "boendena" -> "boende" from here).
+_ENDINGS = ("erna", "arna", "orna", "ena", "na", "er", "ar", "or", "en", "et", "n", "t", "s")
+_LINKS = ("", "s", "e", "u", "o")  # Swedish linking letters (trygghet-s-kamera, kvinn-o-frid)
+# Word endings that the word list happens to hold as words of their own ("ning", "erna"):
+# never a compound's last part.
+_NOT_PARTS = frozenset(_ENDINGS) | {"ning", "ningar", "ande", "ende", "het", "heter", "lig", "liga", "else",
+                                    "are", "arna", "erna", "rna", "ad", "ade", "ering", "tion", "isk"}
+MIN_PART = 3
+MIN_HEAD = 4
+MIN_COMPOUND = 7
+
+
+@lru_cache(maxsize=1)
+def _stems() -> frozenset:
+    """Lower-cased stems of hunspell-sv's word list (the .dic file pipeline.extract.lexicon
+    reads); letters only, at least :data:`MIN_PART` long."""
+    from pipeline.extract.lexicon import _dictionary_base
+
+    path = _dictionary_base().with_suffix(".dic")
+    words = set()
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        next(fh, None)  # the first line is the entry count
+        for line in fh:
+            stem = line.split("/", 1)[0].strip().lower()
+            if len(stem) >= MIN_PART and stem.isalpha():
+                words.add(stem)
+    log.debug("hunspell-sv word list: %d stems", len(words))
+    return frozenset(words)
+
+
+def _known(word: str) -> str:
+    """The word-list form of ``word`` (itself, its lemma, or it minus an ending), or ''."""
+    stems = _stems()
+    lemma = _lemma_table().get(word, word)
+    if lemma in stems:
+        return lemma
+    if word in stems:
+        return word
+    for end in _ENDINGS:
+        if word.endswith(end) and len(word) - len(end) >= MIN_PART and word[: -len(end)] in stems:
+            return word[: -len(end)]
+    return ""
+
+
+@lru_cache(maxsize=65536)
+def compound_parts(word: str) -> tuple[str, ...]:
+    """The parts of a Swedish compound, as word-list forms, or () if ``word`` is not one.
+
+    The longest first part (at least :data:`MIN_HEAD` letters) that is a stem,
+    followed by a linking letter (s, e, u, o) or none, and a rest that is a known word
+    (itself, its lemma, or minus an inflection ending) or itself a compound. Words the
+    word list also knows whole ("kameraövervakning") are split too: the parts are what
+    related compounds share.
+
+    >>> compound_parts("trygghetskameror")
+    ('trygghet', 'kamera')
+    >>> compound_parts("övervakningskamera")
+    ('övervakning', 'kamera')
+    """
+    word = word.lower()
+    if len(word) < MIN_COMPOUND or not word.isalpha():
+        return ()
+    stems = _stems()
+    for i in range(len(word) - MIN_PART, MIN_HEAD - 1, -1):
+        head = word[:i]
+        if head not in stems:
+            continue
+        for link in _LINKS:
+            if not word.startswith(link, i):
+                continue
+            rest = word[i + len(link):]
+            if len(rest) < MIN_PART or rest in _NOT_PARTS:
+                continue
+            known = _known(rest)
+            if known:
+                return (head, known)
+            sub = compound_parts(rest) if len(rest) >= MIN_COMPOUND else ()
+            if sub:
+                return (head,) + sub
+    return ()
+
+
 @lru_cache(maxsize=65536)
 def _lemmas(text: str) -> tuple[str, ...]:
     table = _lemma_table()
@@ -121,16 +285,27 @@ def _lemmas(text: str) -> tuple[str, ...]:
             out.append("<tal>")
             continue
         out.append(table.get(low, low))
+        # A compound's parts as words of their own: "trygghetskameror" also counts as
+        # "trygghet" and "kamera", so it shares evidence with "kameraövervakning".
+        out.extend(compound_parts(low))
     return tuple(out)
 
 
 def lemma_tokens(text: str) -> list[str]:
-    """Lower-cased lemmas of the word tokens of ``text`` (numbers become ``<tal>``).
+    """Lower-cased lemmas of the word tokens of ``text`` (numbers become ``<tal>``),
+    each compound followed by its parts (:func:`compound_parts`).
 
     >>> lemma_tokens("Skärp straffen för vapenbrott!")
-    ['skärpa', 'straff', 'föra', 'vapenbrott']
+    ['skärpa', 'straff', 'föra', 'vapenbrott', 'vapen', 'brott']
     """
     return list(_lemmas(text or ""))
+
+
+def with_parts(text: str) -> str:
+    """``text`` followed by the parts of its compounds, for cue matching at word starts
+    ("trygghetskameror" gains " trygghet kamera", which the cue "kamer" matches)."""
+    parts = [p for tok in re.findall(r"\w+", text or "") for p in compound_parts(tok)]
+    return text if not parts else f"{text} {' '.join(parts)}"
 
 
 def context_tokens(text: str) -> list[str]:
@@ -198,8 +373,8 @@ class CueCounts(BaseEstimator, TransformerMixin):
 
     def transform(self, X):
         X = _as_frame(X)
-        text = X["text"].tolist()
-        context = [f"{s} {i}" for s, i in zip(X["section"].tolist(), X["intro"].tolist())]
+        text = [with_parts(t) for t in X["text"].tolist()]
+        context = [with_parts(f"{s} {i}") for s, i in zip(X["section"].tolist(), X["intro"].tolist())]
         blocks = []
         for table in self.cue_tables_:
             blocks.append(cue_match_counts(text, table))

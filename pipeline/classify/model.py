@@ -1,17 +1,31 @@
-"""Theme and level models: one scikit-learn Pipeline per target, saved as one artifact.
+"""Theme and level models: one scikit-learn Pipeline per target, tuned and calibrated.
 
-:func:`build_model` gives an unfitted Pipeline: the feature ColumnTransformer of
-:mod:`pipeline.classify.features` followed by :class:`LinearClassifier`, a
-``LogisticRegression(class_weight="balanced")`` that is calibrated with
-``CalibratedClassifierCV`` (sigmoid, 3 stratified folds, ``ensemble=False``) when every
-class has at least :data:`MIN_PER_CLASS_FOR_CALIBRATION` examples, and used as is
-(its own ``predict_proba``) otherwise; with a single class it predicts that class with
-probability 1. The choice is made at fit time, so it also holds inside CV folds.
+Per target (``theme``, ``level``) the fitted object is a :class:`TunedClassifier`:
 
-:class:`ProposalClassifier` holds both pipelines. Artifact layout (one folder,
-``models/`` by default)::
+* **decisions** come from one Pipeline: the feature ColumnTransformer of
+  :mod:`pipeline.classify.features` followed by :class:`LinearClassifier`, a
+  ``LogisticRegression(class_weight="balanced")``. Its argmax is the label; nothing
+  else ever moves it.
+* **hyper-parameters** (``C`` and the feature block weights, :data:`PARAM_GRID`) are
+  chosen by ``GridSearchCV`` over an inner ``StratifiedGroupKFold`` by document on the
+  data the model is fitted on, so in a cross-validation they are chosen inside the
+  training folds only (nested CV).
+* **confidences** are calibrated separately: out-of-fold top probabilities of the
+  tuned pipeline on the same inner grouped folds are mapped to the chance that the
+  label is right by a Platt (logistic) map, :class:`ConfidenceCalibrator`. The map
+  only rescales the top probability; it cannot change which label is chosen. (Scikit-
+  learn's ``CalibratedClassifierCV`` calibrates each class's probability against an
+  unweighted fit, which restores the class prior and moves the argmax: with 80 %
+  ``stat`` labels it turned balanced decisions back into ``stat``.)
+* **text-only copies**: every training row is also seen once with its context and
+  document columns blanked (same document group), so the model is good with the
+  proposal text alone (``classify --in F --text-col C`` without context).
 
-    models/classifier.pkl    pickle (protocol 4) of {"theme": Pipeline, "level": Pipeline}
+:class:`ProposalClassifier` holds both targets and the ``needs_review`` rule, chosen on
+the same inner out-of-fold confidences (:func:`choose_review_thresholds`). Artifact
+layout (one folder, ``models/`` by default)::
+
+    models/classifier.pkl    pickle (protocol 4) of {"theme": TunedClassifier, "level": ..., "review": {...}}
     models/metadata.json     what it was trained on, with which versions, CV scores
 
 Both files are deterministic: the same labels, proposals and library versions give
@@ -28,6 +42,7 @@ import json
 import logging
 import pickle
 import platform
+import warnings
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Optional
@@ -36,18 +51,19 @@ import numpy as np
 import pandas as pd
 import sklearn
 import yaml
-from sklearn.base import BaseEstimator, ClassifierMixin
-from sklearn.calibration import CalibratedClassifierCV
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.compose import ColumnTransformer
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder
 from threadpoolctl import threadpool_limits
 
 from pipeline.classify.codebook import CODEBOOK_PATH
-from pipeline.classify.features import CueCounts, context_tokens, lemma_tokens, prepare_input
+from pipeline.classify.features import (CONTEXT_COLUMNS, DOC_COLUMNS, CueCounts, context_tokens,
+                                        lemma_tokens, prepare_input)
 from pipeline.errors import PipelineError
 from pipeline.storage import atomic_write_bytes, atomic_write_text
 
@@ -56,26 +72,32 @@ log = logging.getLogger(__name__)
 TARGETS = ("theme", "level")
 ARTIFACT_FILE = "classifier.pkl"
 METADATA_FILE = "metadata.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 PICKLE_PROTOCOL = 4
 RANDOM_STATE = 0
 
-# Inverse regularisation of the logistic regression. TF-IDF rows have unit length and
-# training sets are small (hundreds of proposals, a dozen classes): C=1 shrinks every
-# probability towards uniform, C=10 lets a handful of clear examples count.
+# Inverse regularisation of the logistic regression (default; tuned over PARAM_GRID).
 LR_C = 10.0
-# Calibrate (sigmoid, 3 folds) only when every class has at least this many examples:
-# with fewer, a fold sees one or two examples of a class and the calibration map is
-# noise; plain LR probabilities are then the better estimate.
-MIN_PER_CLASS_FOR_CALIBRATION = 10
-CALIBRATION_FOLDS = 3
+INNER_FOLDS = 3
+# Character n-grams kept (most frequent): they catch spellings and word parts the
+# lemmas and compound split miss; more of them mostly add fitting time.
+CHAR_FEATURES = 3000
 
-# Feature block weights. With a few hundred proposals from a dozen documents the
-# n-gram blocks learn each document's wording; the codebook cue counts carry across
-# documents, so they are weighted up, and the section/intro words (document-specific
-# headings) down. Chosen by grouped CV on labels/ (theme macro-F1 0.513 -> 0.553,
-# level 0.367 -> 0.674 against equal weights); see reports/evaluation.md.
-FEATURE_WEIGHTS = {"words": 1.0, "chars": 1.0, "section": 0.5, "intro": 0.5, "level_hint": 1.0, "cues": 3.0}
+# Feature block weights. The codebook cue counts and the document's level carry across
+# documents, n-grams learn each document's wording; the section/intro words are
+# document-specific headings. Two settings are tried (PARAM_GRID), chosen inside the
+# training folds.
+FEATURE_WEIGHTS = {"words": 1.0, "chars": 1.0, "section": 0.5, "intro": 0.5, "level_hint": 1.0,
+                   "doc": 1.0, "cues": 3.0}
+CUES_LIGHT = {**FEATURE_WEIGHTS, "cues": 1.0, "doc": 2.0}
+# A small grid: CPU is scarce, and every point costs INNER_FOLDS fits per model fit.
+PARAM_GRID = {"clf__C": [1.0, 10.0], "features__transformer_weights": [FEATURE_WEIGHTS, CUES_LIGHT]}
+
+# needs_review: flag a proposal when its theme or level confidence is below a
+# threshold; the thresholds are the ones that catch REVIEW_CATCH of the errors in the
+# inner out-of-fold predictions while flagging as few rows as possible.
+REVIEW_CATCH = 0.75
+DEFAULT_REVIEW_THRESHOLD = 0.5
 
 RETRAIN_HINT = "run `make train` (python -m pipeline train)"
 
@@ -84,56 +106,67 @@ RETRAIN_HINT = "run `make train` (python -m pipeline train)"
 
 
 class LinearClassifier(BaseEstimator, ClassifierMixin):
-    """Balanced logistic regression, calibrated where every class has enough examples."""
+    """``LogisticRegression(class_weight="balanced")``; with a single class it predicts
+    that class with probability 1."""
 
-    def __init__(self, C: float = LR_C, min_per_class_for_calibration: int = MIN_PER_CLASS_FOR_CALIBRATION,
-                 calibration_folds: int = CALIBRATION_FOLDS, random_state: int = RANDOM_STATE):
+    def __init__(self, C: float = LR_C, random_state: int = RANDOM_STATE):
         self.C = C
-        self.min_per_class_for_calibration = min_per_class_for_calibration
-        self.calibration_folds = calibration_folds
         self.random_state = random_state
 
-    def _lr(self) -> LogisticRegression:
-        return LogisticRegression(C=self.C, class_weight="balanced", max_iter=5000,
-                                  solver="lbfgs", random_state=self.random_state)
-
     def fit(self, X, y):
-        # One BLAS thread: the problems are small (threads only add contention, which
-        # made fits 30x slower on a 2-core machine) and results do not depend on the
-        # thread count.
-        with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(X, y)
-
-    def _fit(self, X, y):
-        y = np.asarray(y, dtype=object)
+        # One BLAS thread: the problems are small (threads only add contention on a
+        # shared 2-core machine) and results do not depend on the thread count.
+        y = np.asarray(y)  # str labels, or int codes (cross_val_predict encodes them)
         classes, counts = np.unique(y, return_counts=True)
         self.classes_ = classes
         self.class_counts_ = {str(c): int(n) for c, n in zip(classes, counts)}
         if len(classes) == 1:
             self.estimator_ = None
-            self.calibrated_ = False
             return self
-        min_count = int(counts.min())
-        self.calibrated_ = min_count >= max(self.min_per_class_for_calibration, self.calibration_folds)
-        if self.calibrated_:
-            cv = StratifiedKFold(n_splits=self.calibration_folds, shuffle=True, random_state=self.random_state)
-            est = CalibratedClassifierCV(self._lr(), method="sigmoid", cv=cv, ensemble=False)
-        else:
-            est = self._lr()
-        self.estimator_ = est.fit(X, y)
+        # tol 1e-3: the decisions are stable long before the default 1e-4 is reached,
+        # and the fit takes half the iterations.
+        lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000, tol=1e-3, solver="lbfgs",
+                                random_state=self.random_state)
+        with threadpool_limits(limits=1), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            self.estimator_ = lr.fit(X, y)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        n = X.shape[0]
         if self.estimator_ is None:
-            return np.ones((n, 1))
-        with threadpool_limits(limits=1, user_api="blas"):
-            # estimator_.classes_ is sorted like self.classes_ (both np.unique order).
+            return np.ones((X.shape[0], 1))
+        with threadpool_limits(limits=1):
             return self.estimator_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
-        proba = self.predict_proba(X)
-        return self.classes_[np.argmax(proba, axis=1)]
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+
+class ConfidenceCalibrator(BaseEstimator):
+    """Platt map from a top probability (and whether the row had context) to the
+    chance that the label is right; fitted on out-of-fold predictions."""
+
+    def fit(self, top, has_context, correct):
+        Z = self._design(top, has_context)
+        correct = np.asarray(correct, dtype=int)
+        if len(np.unique(correct)) < 2:
+            self.model_ = None
+            self.constant_ = float(correct.mean()) if len(correct) else 1.0
+        else:
+            self.model_ = LogisticRegression(C=1.0, solver="lbfgs").fit(Z, correct)
+        return self
+
+    @staticmethod
+    def _design(top, has_context) -> np.ndarray:
+        top = np.clip(np.asarray(top, dtype=float), 1e-6, 1 - 1e-6)
+        ctx = np.asarray(has_context, dtype=float)
+        logit = np.log(top / (1 - top))
+        return np.column_stack([logit, ctx, logit * ctx])
+
+    def transform(self, top, has_context) -> np.ndarray:
+        if self.model_ is None:
+            return np.full(len(np.asarray(top)), self.constant_)
+        return self.model_.predict_proba(self._design(top, has_context))[:, 1]
 
 
 class StableTfidfVectorizer(TfidfVectorizer):
@@ -151,24 +184,25 @@ class StableTfidfVectorizer(TfidfVectorizer):
 
 def _word_tfidf(ngram_range=(1, 2)) -> TfidfVectorizer:
     return StableTfidfVectorizer(tokenizer=lemma_tokens, lowercase=False, token_pattern=None,
-                           ngram_range=ngram_range, sublinear_tf=True)
+                                 ngram_range=ngram_range, sublinear_tf=True)
 
 
 def _context_tfidf() -> TfidfVectorizer:
     return StableTfidfVectorizer(tokenizer=context_tokens, lowercase=False, token_pattern=None,
-                           ngram_range=(1, 1), sublinear_tf=True)
+                                 ngram_range=(1, 1), sublinear_tf=True)
 
 
 def build_features() -> ColumnTransformer:
-    """The feature union over ``text, section, intro, level_hint`` (see features.py)."""
+    """The feature union over :data:`pipeline.classify.features.INPUT_COLUMNS`."""
     return ColumnTransformer(
         [
             ("words", _word_tfidf(), "text"),
             ("chars", StableTfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=True,
-                                      sublinear_tf=True), "text"),
+                                            sublinear_tf=True, min_df=2, max_features=CHAR_FEATURES), "text"),
             ("section", _context_tfidf(), "section"),
             ("intro", _context_tfidf(), "intro"),
             ("level_hint", OneHotEncoder(handle_unknown="ignore"), ["level_hint"]),
+            ("doc", OneHotEncoder(handle_unknown="ignore"), ["actor_level", "kind"]),
             ("cues", CueCounts(fields=TARGETS), ["text", "section", "intro"]),
         ],
         remainder="drop",
@@ -177,46 +211,212 @@ def build_features() -> ColumnTransformer:
     )
 
 
-def build_model(target: str) -> Pipeline:
-    """An unfitted Pipeline for ``theme`` or ``level``; input is :func:`prepare_input`'s frame.
+def build_pipeline(C: float = LR_C) -> Pipeline:
+    """The untuned decision Pipeline (features -> balanced logistic regression)."""
+    return Pipeline([("features", build_features()), ("clf", LinearClassifier(C=C))])
+
+
+def text_only(X: pd.DataFrame) -> pd.DataFrame:
+    """``X`` with every context and document column blanked (the text stays)."""
+    out = X.copy()
+    for col in set(CONTEXT_COLUMNS) | set(DOC_COLUMNS):
+        if col in out.columns:
+            out[col] = ""
+    return out
+
+
+def has_context(X: pd.DataFrame) -> np.ndarray:
+    cols = [c for c in set(CONTEXT_COLUMNS) | set(DOC_COLUMNS) if c in X.columns]
+    if not cols:
+        return np.zeros(len(X), dtype=bool)
+    return (X[sorted(cols)].astype(str) != "").any(axis=1).to_numpy()
+
+
+def _folds(y, groups, n_splits: int):
+    """A StratifiedGroupKFold with as many folds as the data allow (>= 2), or None."""
+    k = min(n_splits, len(np.unique(groups)))
+    if k < 2 or len(np.unique(y)) < 2:
+        return None
+    return StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=RANDOM_STATE)
+
+
+class TunedClassifier(BaseEstimator, ClassifierMixin):
+    """A tuned decision Pipeline plus a confidence map (see the module docstring).
+
+    ``fit(X, y, groups=None)``: ``X`` is :func:`prepare_input`'s frame, ``groups`` the
+    document of each row (each row its own document when None). After fitting:
+    ``pipeline_`` (the tuned Pipeline, refitted on everything), ``best_params_``,
+    ``calibrator_``, and the inner out-of-fold ``oof_confidence_``/``oof_correct_``
+    of the original rows (the review rule is chosen on them)."""
+
+    def __init__(self, param_grid=None, inner_folds: int = INNER_FOLDS, text_only_copies: bool = True,
+                 random_state: int = RANDOM_STATE):
+        self.param_grid = param_grid
+        self.inner_folds = inner_folds
+        self.text_only_copies = text_only_copies
+        self.random_state = random_state
+
+    def fit(self, X, y, groups=None):
+        X = prepare_input(X).reset_index(drop=True)
+        y = np.asarray(y, dtype=object)
+        groups = np.arange(len(y)).astype(str) if groups is None else np.asarray(groups).astype(str)
+        n = len(y)
+        if self.text_only_copies:
+            X = pd.concat([X, text_only(X)], ignore_index=True)
+            y = np.concatenate([y, y])
+            groups = np.concatenate([groups, groups])
+        grid = PARAM_GRID if self.param_grid is None else self.param_grid
+        cv = _folds(y, groups, self.inner_folds)
+        base = build_pipeline()
+        if cv is None:
+            self.pipeline_ = base.fit(X, y)
+            self.best_params_ = {}
+            proba = self.pipeline_.predict_proba(X)  # in-sample: no held-out data
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # classes with fewer members than folds
+                search = GridSearchCV(base, grid, scoring="f1_macro", cv=cv, refit=True, error_score=0.0)
+                search.fit(X, y, groups=groups)
+                self.pipeline_ = search.best_estimator_
+                self.best_params_ = {k: (v if k != "features__transformer_weights" else dict(v))
+                                     for k, v in search.best_params_.items()}
+                proba = cross_val_predict(clone(self.pipeline_), X, y, groups=groups, cv=cv,
+                                          method="predict_proba")
+        self.classes_ = self.pipeline_.classes_
+        top = proba.max(axis=1)
+        correct = self.classes_[np.argmax(proba, axis=1)] == y
+        self.calibrator_ = ConfidenceCalibrator().fit(top, has_context(X), correct)
+        conf = self.calibrator_.transform(top, has_context(X))
+        self.oof_confidence_, self.oof_correct_ = conf[:n], correct[:n]
+        return self
+
+    def decision_proba(self, X) -> np.ndarray:
+        """Probabilities of the balanced decision model (uncalibrated), classes_ order."""
+        return self.pipeline_.predict_proba(prepare_input(X))
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.decision_proba(X)
+
+    def predict(self, X) -> np.ndarray:
+        return self.classes_[np.argmax(self.decision_proba(X), axis=1)]
+
+    def predict_with_confidence(self, X) -> tuple[np.ndarray, np.ndarray]:
+        """The label (argmax of the decision model) and its calibrated confidence."""
+        X = prepare_input(X)
+        proba = self.pipeline_.predict_proba(X)
+        label = self.classes_[np.argmax(proba, axis=1)]
+        return label, self.calibrator_.transform(proba.max(axis=1), has_context(X))
+
+
+def build_model(target: str) -> TunedClassifier:
+    """An unfitted model for ``theme`` or ``level``; input is :func:`prepare_input`'s frame.
 
     Both targets use the same features (theme cues help the level and vice versa:
     penal-law cues point at ``stat``); only the labels differ."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r} (expected theme or level)")
-    return Pipeline([("features", build_features()), ("clf", LinearClassifier())])
+    return TunedClassifier()
 
 
-# ------------------------------------------------------------ grouped folds (CV)
+def choose_review_thresholds(conf: dict, correct: dict, catch: float = REVIEW_CATCH) -> dict:
+    """Per-target thresholds (flag when confidence < threshold in any target) that catch
+    at least ``catch`` of the rows with an error while flagging the fewest rows.
+
+    ``conf``/``correct``: per target, the out-of-fold confidences and whether the label
+    was right, over the same rows. Candidates are the quantiles of each target's
+    confidences (a small grid: 21 x 21)."""
+    targets = list(conf)
+    n = len(next(iter(conf.values()))) if conf else 0
+    if n == 0:
+        return {t: DEFAULT_REVIEW_THRESHOLD for t in targets}
+    wrong = np.zeros(n, dtype=bool)
+    for t in targets:
+        wrong |= ~np.asarray(correct[t], dtype=bool)
+    if not wrong.any():
+        return {t: 0.0 for t in targets}
+    cands = {t: np.unique(np.concatenate([[0.0], np.nextafter(np.quantile(conf[t], np.linspace(0, 1, 21)), 2.0)]))
+             for t in targets}
+    best, best_key = None, None
+    import itertools
+
+    for combo in itertools.product(*(cands[t] for t in targets)):
+        flag = np.zeros(n, dtype=bool)
+        for t, th in zip(targets, combo):
+            flag |= np.asarray(conf[t]) < th
+        caught = (flag & wrong).sum() / wrong.sum()
+        key = (caught < catch, flag.mean(), -caught, combo)
+        if best_key is None or key < best_key:
+            best, best_key = combo, key
+    return {t: float(th) for t, th in zip(targets, best)}
 
 
-def grouped_folds(groups, n_splits: int = 5) -> tuple[list[tuple[np.ndarray, np.ndarray]], int]:
-    """GroupKFold splits (no group in both train and test) and the number of folds used.
+# --------------------------------------------------------- grouped CV (outer folds)
 
-    With fewer groups than ``n_splits`` as many folds as groups are used; fewer than
-    two groups give no folds (``[], 1``)."""
-    groups = np.asarray(groups)
-    n_groups = len(np.unique(groups))
-    k = min(n_splits, n_groups)
+CV_FOLDS = 5
+
+
+def groups_of(frame: pd.DataFrame) -> np.ndarray:
+    """CV groups: the document (``doc_id``, else ``doc_sha256``)."""
+    for col in ("doc_id", "doc_sha256"):
+        if col in frame.columns:
+            return frame[col].astype(str).to_numpy()
+    raise PipelineError("training data has neither doc_id nor doc_sha256: cannot group by document")
+
+
+def outer_folds(frame: pd.DataFrame, n_splits: int = CV_FOLDS) -> list:
+    """``StratifiedGroupKFold`` splits by document, stratified on theme and level
+    together (the same folds serve both targets); fewer folds when there are fewer
+    documents; ``[]`` with fewer than two documents."""
+    groups = groups_of(frame)
+    k = min(n_splits, len(np.unique(groups)))
     if k < 2:
-        return [], k
-    X = np.zeros((len(groups), 1))
-    return list(GroupKFold(n_splits=k).split(X, groups=groups)), k
+        return []
+    strat = (frame["theme"].astype(str) + "|" + frame["level"].astype(str)).to_numpy()
+    cv = StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=RANDOM_STATE)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return list(cv.split(np.zeros(len(frame)), strat, groups))
 
 
-def cross_val_predict_grouped(df: pd.DataFrame, y, folds, target: str) -> tuple[np.ndarray, np.ndarray]:
-    """Out-of-fold predictions and their confidence (top probability) over ``folds``."""
-    X = prepare_input(df).reset_index(drop=True)
-    y = np.asarray(y, dtype=object)
-    pred = np.empty(len(y), dtype=object)
-    conf = np.zeros(len(y), dtype=float)
-    for train_idx, test_idx in folds:
-        model = build_model(target).fit(X.iloc[train_idx], y[train_idx])
-        proba = model.predict_proba(X.iloc[test_idx])
-        classes = model.classes_
-        pred[test_idx] = classes[np.argmax(proba, axis=1)]
-        conf[test_idx] = proba.max(axis=1)
-    return pred, conf
+def cross_val_oof(frame: pd.DataFrame, folds: list) -> dict:
+    """Out-of-fold predictions of both targets over ``folds`` (scikit-learn's
+    ``cross_validate``, models tuned and calibrated inside each training fold).
+
+    Returns ``{target: {"y", "pred", "confidence", "pred_text", "confidence_text"}, "needs_review": bool
+    array, "review_thresholds": [per fold]}``; ``*_text`` are the predictions from the
+    proposal text alone (context and document columns blanked). ``needs_review`` uses the
+    thresholds chosen on the training folds' inner out-of-fold confidences."""
+    from sklearn.model_selection import cross_validate
+
+    frame = frame.reset_index(drop=True)
+    X = prepare_input(frame)
+    groups = groups_of(frame)
+    out: dict = {}
+    estimators = {}
+    for target in TARGETS:
+        y = frame[target].astype(str).to_numpy().astype(object)
+        log.info("grouped CV of the %s model: %d folds", target, len(folds))
+        res = cross_validate(build_model(target), X, y, cv=folds, params={"groups": groups},
+                             return_estimator=True, return_indices=True, scoring=None)
+        estimators[target] = res["estimator"]
+        r = {"y": y, "pred": np.empty(len(y), dtype=object), "confidence": np.zeros(len(y)),
+             "pred_text": np.empty(len(y), dtype=object), "confidence_text": np.zeros(len(y))}
+        for est, test in zip(res["estimator"], res["indices"]["test"]):
+            r["pred"][test], r["confidence"][test] = est.predict_with_confidence(X.iloc[test])
+            r["pred_text"][test], r["confidence_text"][test] = est.predict_with_confidence(text_only(X.iloc[test]))
+        out[target] = r
+    flag = np.zeros(len(frame), dtype=bool)
+    thresholds = []
+    for k, (_, test) in enumerate(folds):
+        th = choose_review_thresholds({t: estimators[t][k].oof_confidence_ for t in TARGETS},
+                                      {t: estimators[t][k].oof_correct_ for t in TARGETS})
+        thresholds.append(th)
+        for t in TARGETS:
+            flag[test] |= out[t]["confidence"][test] < th[t]
+    out["needs_review"] = flag
+    out["review_thresholds"] = thresholds
+    out["best_params"] = {t: [e.best_params_ for e in estimators[t]] for t in TARGETS}
+    return out
 
 
 # ------------------------------------------------------------------- the artifact
@@ -270,28 +470,40 @@ def _round(obj, ndigits: int = 4):
 class ProposalClassifier:
     """Theme and level models over a proposals DataFrame.
 
-    ``fit(df, theme, level)`` takes any frame with a ``text`` column (``section``,
-    ``intro``, ``level_hint`` used when present; ``proposal_id``/``doc_sha256``/
-    ``doc_id`` only enter the metadata) and the two label sequences."""
+    ``fit(df, theme, level, groups)`` takes any frame with a ``text`` column (the other
+    :data:`~pipeline.classify.features.INPUT_COLUMNS` used when present;
+    ``proposal_id``/``doc_sha256``/``doc_id`` only enter the metadata), the two label
+    sequences and the document of each row (default: ``doc_id``, else ``doc_sha256``,
+    else one document per row). ``review_thresholds`` hold the needs_review rule."""
 
     def __init__(self):
-        self.models: dict[str, Pipeline] = {}
+        self.models: dict[str, TunedClassifier] = {}
+        self.review_thresholds: dict[str, float] = {t: DEFAULT_REVIEW_THRESHOLD for t in TARGETS}
         self.metadata: dict = {}
 
     # ---- training and prediction
 
-    def fit(self, df: pd.DataFrame, theme, level, cv_scores: Optional[dict] = None) -> "ProposalClassifier":
+    def fit(self, df: pd.DataFrame, theme, level, cv_scores: Optional[dict] = None,
+            groups=None) -> "ProposalClassifier":
         theme = np.asarray(list(theme), dtype=object)
         level = np.asarray(list(level), dtype=object)
         if not (len(df) == len(theme) == len(level)):
             raise ValueError("df, theme and level must have the same length")
         if len(df) == 0:
             raise PipelineError("no labelled proposals to train on")
+        if groups is None:
+            for col in ("doc_id", "doc_sha256"):
+                if col in df.columns:
+                    groups = df[col].astype(str).to_numpy()
+                    break
         X = prepare_input(df).reset_index(drop=True)
         self.models = {}
         for target, y in (("theme", theme), ("level", level)):
             log.info("training %s model on %d proposals (%d labels)", target, len(y), len(set(y)))
-            self.models[target] = build_model(target).fit(X, y)
+            self.models[target] = build_model(target).fit(X, y, groups=groups)
+        self.review_thresholds = choose_review_thresholds(
+            {t: m.oof_confidence_ for t, m in self.models.items()},
+            {t: m.oof_correct_ for t, m in self.models.items()})
         self.metadata = self._metadata(df, theme, level, cv_scores)
         return self
 
@@ -305,11 +517,12 @@ class ProposalClassifier:
         data = pd.concat([ids, prepare_input(df).reset_index(drop=True)], axis=1)
         targets = {}
         for target, model in self.models.items():
-            clf = model.named_steps["clf"]
+            clf = model.pipeline_.named_steps["clf"]
             targets[target] = {
                 "labels": [str(c) for c in clf.classes_],
                 "class_counts": clf.class_counts_,
-                "calibrated": bool(clf.calibrated_),
+                "best_params": model.best_params_,
+                "review_threshold": self.review_thresholds[target],
             }
         meta = {
             "format_version": FORMAT_VERSION,
@@ -322,10 +535,12 @@ class ProposalClassifier:
             "versions": library_versions(),
             "targets": targets,
             "model": {
-                "classifier": "LogisticRegression(class_weight=balanced)",
-                "C": LR_C,
-                "min_per_class_for_calibration": MIN_PER_CLASS_FOR_CALIBRATION,
-                "calibration": f"CalibratedClassifierCV(sigmoid, {CALIBRATION_FOLDS} folds, ensemble=False)",
+                "classifier": "LogisticRegression(class_weight=balanced), decisions uncalibrated",
+                "tuning": f"GridSearchCV over {json.dumps(PARAM_GRID, sort_keys=True)}, "
+                          f"inner StratifiedGroupKFold({INNER_FOLDS}) by document",
+                "confidence": "Platt map of the inner out-of-fold top probability to P(label right)",
+                "text_only_copies": True,
+                "review_catch": REVIEW_CATCH,
                 "random_state": RANDOM_STATE,
             },
             "cv_scores": cv_scores,
@@ -337,30 +552,32 @@ class ProposalClassifier:
             raise PipelineError(f"the classifier is not trained: {RETRAIN_HINT}")
 
     def predict_proba(self, df: pd.DataFrame, target: str) -> pd.DataFrame:
-        """Class probabilities of ``target``, one column per label, index of ``df``."""
+        """Class probabilities of the balanced decision model of ``target`` (uncalibrated:
+        the confidences of :meth:`predict` are calibrated), index of ``df``."""
         self._check_fitted()
         model = self.models[target]
-        X = prepare_input(df)
-        if len(X) == 0:
+        if len(df) == 0:
             return pd.DataFrame(columns=[str(c) for c in model.classes_], index=df.index, dtype=float)
-        proba = model.predict_proba(X)
+        proba = model.decision_proba(df)
         return pd.DataFrame(proba, columns=[str(c) for c in model.classes_], index=df.index)
 
     def predict(self, df: pd.DataFrame) -> pd.DataFrame:
-        """``theme, theme_confidence, level, level_confidence`` (index of ``df``).
+        """``theme, theme_confidence, level, level_confidence, needs_review`` (index of ``df``).
 
-        The confidence is the probability of the predicted label."""
+        The label is the balanced model's argmax; its confidence the calibrated chance
+        that it is right; needs_review applies :attr:`review_thresholds`."""
+        self._check_fitted()
         out = pd.DataFrame(index=df.index)
+        flag = np.zeros(len(df), dtype=bool)
         for target in TARGETS:
-            proba = self.predict_proba(df, target)
-            values = proba.to_numpy()
-            if len(values):
-                best = np.argmax(values, axis=1)
-                out[target] = np.asarray(proba.columns, dtype=object)[best]
-                out[f"{target}_confidence"] = values[np.arange(len(values)), best]
+            if len(df):
+                label, conf = self.models[target].predict_with_confidence(df)
             else:
-                out[target] = pd.Series(dtype=object)
-                out[f"{target}_confidence"] = pd.Series(dtype=float)
+                label, conf = np.array([], dtype=object), np.array([], dtype=float)
+            out[target] = pd.Series(label, index=df.index, dtype=object)
+            out[f"{target}_confidence"] = pd.Series(conf, index=df.index, dtype=float)
+            flag |= conf < self.review_thresholds.get(target, DEFAULT_REVIEW_THRESHOLD)
+        out["needs_review"] = pd.Series(flag, index=df.index, dtype=bool)
         return out
 
     # ---- persistence
@@ -370,7 +587,8 @@ class ProposalClassifier:
         self._check_fitted()
         directory = Path(directory)
         buf = io.BytesIO()
-        pickle.dump({t: self.models[t] for t in TARGETS}, buf, protocol=PICKLE_PROTOCOL)
+        pickle.dump({**{t: self.models[t] for t in TARGETS}, "review": dict(self.review_thresholds)}, buf,
+                    protocol=PICKLE_PROTOCOL)
         data = buf.getvalue()
         meta = dict(self.metadata)
         meta["artifact_sha256"] = hashlib.sha256(data).hexdigest()
@@ -424,6 +642,7 @@ class ProposalClassifier:
         except Exception as exc:  # a damaged or foreign pickle
             raise PipelineError(f"{art_path}: cannot be loaded ({exc}): {RETRAIN_HINT}") from None
         obj = cls()
+        obj.review_thresholds = dict(models.pop("review", {}))
         obj.models = models
         obj.metadata = meta
         obj._check_fitted()

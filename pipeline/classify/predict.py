@@ -1,8 +1,10 @@
 """Label proposals with theme and level: ``python -m pipeline classify`` and ``make extract``.
 
 Added columns: ``theme, theme_confidence, level, level_confidence, needs_review``
-(and ``label_source`` in :func:`label_proposals`). A confidence is the model's
-probability of the label it chose.
+(and ``theme_source``, ``level_source`` in :func:`label_proposals`). The label is the
+class-balanced model's choice; its confidence the calibrated chance that it is right
+(see :mod:`pipeline.classify.model`); ``needs_review`` flags a confidence below the
+per-target threshold chosen at training time (``models/metadata.json``).
 """
 
 from __future__ import annotations
@@ -13,33 +15,31 @@ from typing import Optional, Sequence
 
 import pandas as pd
 
-from pipeline.classify.features import CONTEXT_COLUMNS
-from pipeline.classify.model import ProposalClassifier
+from pipeline import config
+from pipeline.classify.features import CONTEXT_COLUMNS, DOC_COLUMNS
+from pipeline.classify.model import TARGETS, ProposalClassifier
 from pipeline.errors import PipelineError
 from pipeline.storage import read_csv, write_csv
 
 log = logging.getLogger(__name__)
 
-# A proposal needs review when the theme or the level confidence is below this.
-# Why 0.5: above it the model gives its label better-than-even odds, i.e. more
-# probability than all other labels together (with twelve themes a top probability
-# of 0.5 is a clear winner, not a coin toss); below it the label is more likely wrong
-# than right. Where every class has enough examples the probabilities are calibrated
-# (CalibratedClassifierCV), so 0.5 reads as "about half of such labels are right";
-# reports/evaluation.md shows, from grouped CV, the accuracy above and below this
-# threshold and the share flagged, so the choice can be checked against the data.
+# Used only by models that carry no thresholds of their own; a trained model holds
+# the per-target thresholds chosen on its inner out-of-fold confidences.
 NEEDS_REVIEW_THRESHOLD = 0.5
 
 LABEL_COLUMNS = ["theme", "theme_confidence", "level", "level_confidence", "needs_review"]
+SOURCE_COLUMNS = ["theme_source", "level_source"]  # hand | review | model | ''
+OLD_COLUMNS = ["label_source"]  # replaced by SOURCE_COLUMNS
 
 
 def model_frame(df: pd.DataFrame, text_col: str = "text",
                 context_cols: Optional[Sequence[str]] = None) -> pd.DataFrame:
-    """The model's ``text, section, intro, level_hint`` frame from arbitrary columns.
+    """The model's input frame from arbitrary columns.
 
     ``context_cols`` name the columns used as ``section``, ``intro`` and ``level_hint``,
     in that order; positions not given are empty. ``None`` uses columns of those
-    names where present."""
+    names where present. Document columns (``actor``, ``title``, ``actor_level``,
+    ``kind``, also as ``doc_<name>``) are passed on when the input has them."""
     if text_col not in df.columns:
         raise PipelineError(f"text column '{text_col}' not found; available columns: "
                             f"{', '.join(map(str, df.columns))}")
@@ -60,6 +60,10 @@ def model_frame(df: pd.DataFrame, text_col: str = "text",
     for target in CONTEXT_COLUMNS:
         src = mapping.get(target)
         out[target] = df[src].fillna("").astype(str) if src is not None else ""
+    for col in DOC_COLUMNS:
+        for name in (col, f"doc_{col}"):
+            if name in df.columns and name != text_col:
+                out[name] = df[name].fillna("").astype(str)
     return out
 
 
@@ -72,10 +76,8 @@ def classify_frame(df: pd.DataFrame, model: ProposalClassifier, text_col: str = 
     X = model_frame(df, text_col, context_cols)
     pred = model.predict(X)
     out = df.drop(columns=[c for c in LABEL_COLUMNS if c in df.columns]).copy()
-    for col in ("theme", "theme_confidence", "level", "level_confidence"):
+    for col in LABEL_COLUMNS:
         out[col] = pred[col]
-    out["needs_review"] = ((pred["theme_confidence"] < NEEDS_REVIEW_THRESHOLD)
-                           | (pred["level_confidence"] < NEEDS_REVIEW_THRESHOLD)).astype(bool)
     return out
 
 
@@ -88,26 +90,92 @@ def classify_command(args) -> int:
     model = ProposalClassifier.load(args.models)
     out = classify_frame(df, model, text_col=args.text_col, context_cols=args.context_cols)
     write_csv(out, Path(args.out))
-    log.info("classified %d rows of %s -> %s (%d need review, confidence < %.2f)",
-             len(out), inp, args.out, int(out["needs_review"].sum()), NEEDS_REVIEW_THRESHOLD)
+    log.info("classified %d rows of %s -> %s (%d need review)", len(out), inp, args.out,
+             int(out["needs_review"].sum()))
     return 0
 
 
-def label_proposals(proposals_df: pd.DataFrame, models_dir: Path) -> pd.DataFrame:
-    """Proposals with theme/level columns and ``label_source`` (``model`` or ``''``).
+def _hand_labels(proposals: pd.DataFrame, labels_dir: Optional[Path]) -> pd.DataFrame:
+    """``proposal_id, theme, level`` of the hand labels that belong to ``proposals``
+    (placed by their text anchor when ``proposals`` has ``doc_sha256``); empty when
+    there is no labels file."""
+    from pipeline.classify.labels import place_labels, read_labels
 
-    Used by ``make extract``. Without a trained model in ``models_dir`` it warns and
-    leaves the label columns empty (``''``) with ``label_source`` ``''``. A model that
-    exists but cannot be used (other scikit-learn version, damaged) raises
-    PipelineError telling to retrain."""
+    labels_dir = Path(labels_dir if labels_dir is not None else config.LABELS_DIR)
+    empty = pd.DataFrame(columns=["proposal_id", "theme", "level"])
+    if not (labels_dir / "labels.csv").is_file():
+        return empty
+    labels = read_labels(labels_dir)
+    if "doc_sha256" in proposals.columns and "text" in proposals.columns:
+        labels, _ = place_labels(labels, proposals[["proposal_id", "doc_sha256", "text"]].astype(str))
+    labels = labels[labels["proposal_id"].isin(set(proposals["proposal_id"].astype(str)))]
+    return labels[["proposal_id", "theme", "level"]].drop_duplicates("proposal_id")
+
+
+def _oof(models_dir: Path) -> pd.DataFrame:
+    from pipeline.classify.train import OOF_FILE
+
+    path = Path(models_dir) / OOF_FILE
+    if not path.is_file():
+        return pd.DataFrame(columns=["proposal_id"])
+    return read_csv(path).drop_duplicates("proposal_id")
+
+
+def label_proposals(proposals_df: pd.DataFrame, models_dir: Path,
+                    labels_dir: Optional[Path] = None) -> pd.DataFrame:
+    """Proposals with the label columns and per-field sources ``theme_source``,
+    ``level_source`` (``hand``, ``model`` or ``''``). Used by ``make extract``.
+
+    Hand labels (``labels_dir/labels.csv``, default ``labels/``) win: a labelled
+    proposal shows its hand label with source ``hand``. For proposals the model was
+    trained on, the confidences are the out-of-fold ones of ``models/oof_predictions.csv``
+    (never the in-sample ones), and ``needs_review`` is set when the out-of-fold label
+    differs from the hand label or its confidence is below the model's threshold.
+    Reviewer corrections are applied later, over all of this
+    (:func:`pipeline.classify.corrections.apply_corrections`).
+
+    Without a trained model in ``models_dir`` it warns; the label columns are empty
+    (``''``) except for hand labels. A model that exists but cannot be used (other
+    scikit-learn version, damaged) raises PipelineError telling to retrain."""
+    base = proposals_df.drop(columns=[c for c in LABEL_COLUMNS + SOURCE_COLUMNS + OLD_COLUMNS
+                                      if c in proposals_df.columns])
+    hand = _hand_labels(base, labels_dir).set_index("proposal_id")
+    pid = base["proposal_id"].astype(str) if "proposal_id" in base.columns else pd.Series("", index=base.index)
     if not ProposalClassifier.exists(models_dir):
-        log.warning("no trained model in %s: theme and level left empty (run `make train`)", models_dir)
-        out = proposals_df.drop(columns=[c for c in LABEL_COLUMNS + ["label_source"]
-                                         if c in proposals_df.columns]).copy()
-        for col in LABEL_COLUMNS + ["label_source"]:
+        log.warning("no trained model in %s: theme and level left empty except for hand labels (run `make train`)",
+                    models_dir)
+        out = base.copy()
+        for col in LABEL_COLUMNS + SOURCE_COLUMNS:
             out[col] = ""
-        return out
-    model = ProposalClassifier.load(models_dir)
-    out = classify_frame(proposals_df.drop(columns=["label_source"], errors="ignore"), model)
-    out["label_source"] = "model"
+        model = None
+    else:
+        model = ProposalClassifier.load(models_dir)
+        out = classify_frame(base, model)
+        for target in TARGETS:
+            out[f"{target}_source"] = "model"
+        oof = _oof(models_dir).set_index("proposal_id")
+        trained = pid.isin(oof.index)
+        if trained.any():
+            rows = oof.loc[pid[trained]]
+            flag = pd.Series(False, index=out.index[trained])
+            for target in TARGETS:
+                conf = pd.to_numeric(rows[f"{target}_oof_confidence"], errors="coerce").to_numpy()
+                out.loc[trained, target] = rows[f"{target}_oof"].to_numpy()
+                out.loc[trained, f"{target}_confidence"] = conf
+                flag |= conf < model.review_thresholds.get(target, NEEDS_REVIEW_THRESHOLD)
+            out.loc[trained, "needs_review"] = flag.to_numpy()
+    labelled = pid.isin(hand.index)
+    if labelled.any():
+        rows = hand.loc[pid[labelled]]
+        disagree = pd.Series(False, index=out.index[labelled])
+        for target in TARGETS:
+            if model is not None:
+                disagree |= out.loc[labelled, target].astype(str).to_numpy() != rows[target].to_numpy()
+            out.loc[labelled, target] = rows[target].to_numpy()
+            out.loc[labelled, f"{target}_source"] = "hand"
+        if model is not None:
+            out.loc[labelled, "needs_review"] = (out.loc[labelled, "needs_review"].astype(bool)
+                                                 | disagree.to_numpy())
+    log.info("labelled %d proposals: %d hand label(s), %d by the model", len(out), int(labelled.sum()),
+             int((~labelled).sum()) if model is not None else 0)
     return out

@@ -3,14 +3,19 @@
 Steps:
 
 1. :func:`training_labels` reads ``labels/labels.csv`` (stand-off: proposal_id,
-   doc_sha256, theme, level, annotator, note) and checks every id against the codebook.
+   doc_sha256, theme, level, annotator, note, text_simhash; see
+   :mod:`pipeline.classify.labels`) and checks every id against the codebook.
 2. :func:`labelled_proposals` is the only glue to extraction: it finds the labelled
-   documents by sha256 among the files of ``raw/`` and the shared real corpus, runs
-   ``pipeline.run.extract_proposals`` on them and inner-joins the labels on
-   ``(proposal_id, doc_sha256)``.
-3. :func:`train_frame` works on that plain DataFrame: grouped CV by ``doc_id`` for the
-   CV scores in the metadata, then both models fitted on everything and saved to one
-   folder (``models/classifier.pkl`` + ``models/metadata.json``, see
+   documents by sha256 among the files of ``raw/`` and the shared corpora, gets their
+   extracted proposals from one injectable ``extract(paths) -> DataFrame`` (default
+   :func:`pipeline.store.cached_proposals`: proposals + doc_sha256 + document columns),
+   places the labels on them (a label whose proposal text changed slightly follows its
+   ``text_simhash`` anchor; one that cannot be placed stops training, naming it, unless
+   ``--allow-orphans``) and joins.
+3. :func:`train_frame` works on that plain DataFrame: grouped, stratified CV by
+   document (models tuned inside the training folds) gives the CV scores in the
+   metadata and ``models/oof_predictions.csv``; then both models are fitted on
+   everything and saved (``models/classifier.pkl`` + ``models/metadata.json``, see
    :mod:`pipeline.classify.model`).
 
 Reviewer corrections (``labels/corrections.csv``) take precedence over the hand
@@ -28,54 +33,26 @@ import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score
 
 from pipeline import config
-from pipeline.classify.codebook import load_codebook
-from pipeline.classify.model import (TARGETS, ProposalClassifier, cross_val_predict_grouped,
-                                     grouped_folds)
+from pipeline.classify.labels import (ANCHOR_COLUMN, LABEL_COLUMNS, LABELS_FILE, orphan_message,  # noqa: F401
+                                      place_labels, read_labels)
+from pipeline.classify.model import (CV_FOLDS, TARGETS, ProposalClassifier, cross_val_oof, groups_of,  # noqa: F401
+                                     outer_folds)
 from pipeline.errors import PipelineError
-from pipeline.storage import read_csv, sha256_file
+from pipeline.storage import read_csv, sha256_file, write_csv
 
 log = logging.getLogger(__name__)
 
-LABELS_FILE = "labels.csv"
-LABEL_COLUMNS = ["proposal_id", "doc_sha256", "theme", "level"]
-CV_FOLDS = 5
+OOF_FILE = "oof_predictions.csv"
+OOF_COLUMNS = ["proposal_id", "doc_sha256", "theme_oof", "theme_oof_confidence", "level_oof",
+               "level_oof_confidence"]
 
 
 # ------------------------------------------------------------------------ labels
 
 
 def training_labels(labels_dir: Path) -> pd.DataFrame:
-    """``proposal_id, doc_sha256, theme, level`` from ``labels_dir/labels.csv``, validated.
-
-    A theme or level outside the codebook, or an empty proposal_id/doc_sha256, raises
-    PipelineError naming the file and the row (header = row 1). Identical duplicate
-    rows count once; a proposal labelled differently in two rows (e.g. two annotators
-    disagreeing) is left out with one warning until a reviewer settles it. Sorted by
-    proposal_id."""
-    path = Path(labels_dir) / LABELS_FILE
-    if not path.is_file():
-        raise PipelineError(f"no labels: {path} not found (label proposals first)")
-    raw = read_csv(path)
-    missing = [c for c in LABEL_COLUMNS if c not in raw.columns]
-    if missing:
-        raise PipelineError(f"{path}: missing column(s) {', '.join(missing)} "
-                            f"(expected {', '.join(LABEL_COLUMNS)}, annotator, note)")
-    df = raw[LABEL_COLUMNS].apply(lambda s: s.str.strip())
-    codebook = load_codebook()
-    codebook.validate(df["theme"], "theme", str(path))
-    codebook.validate(df["level"], "level", str(path))
-    for col in ("proposal_id", "doc_sha256"):
-        empty = np.flatnonzero(df[col].to_numpy() == "")
-        if len(empty):
-            raise PipelineError(f"{path}, row {int(empty[0]) + 2}: empty {col}")
-    df = df.drop_duplicates()
-    conflict = df["proposal_id"].duplicated(keep=False)
-    if conflict.any():
-        ids = sorted(df.loc[conflict, "proposal_id"].unique())
-        log.warning("%s: %d proposal(s) have conflicting labels and are left out of training: %s",
-                    path, len(ids), ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else ""))
-        df = df[~conflict]
-    return df.sort_values(["proposal_id", "doc_sha256"], kind="mergesort").reset_index(drop=True)
+    """The validated labels of ``labels_dir/labels.csv``: see :func:`pipeline.classify.labels.read_labels`."""
+    return read_labels(labels_dir)
 
 
 def corrected_labels(labels_dir: Path, processed_dir: Optional[Path] = None) -> Optional[pd.DataFrame]:
@@ -112,7 +89,9 @@ def corrected_labels(labels_dir: Path, processed_dir: Optional[Path] = None) -> 
         log.warning("%d corrected proposal(s) skipped for training: not in labels/ nor in %s",
                     int(unknown.sum()), props_csv)
         corr = corr[~unknown]
-    merged = pd.concat([base[~base["proposal_id"].isin(corr["proposal_id"])], corr[LABEL_COLUMNS]])
+    corr = corr.assign(**{ANCHOR_COLUMN: corr["proposal_id"].map(dict(zip(base["proposal_id"], base[ANCHOR_COLUMN])))
+                          .fillna("")})
+    merged = pd.concat([base[~base["proposal_id"].isin(corr["proposal_id"])], corr[LABEL_COLUMNS + [ANCHOR_COLUMN]]])
     log.info("%d reviewer correction(s) applied to the training labels", len(corr))
     return merged.sort_values(["proposal_id", "doc_sha256"], kind="mergesort").reset_index(drop=True)
 
@@ -121,14 +100,16 @@ def corrected_labels(labels_dir: Path, processed_dir: Optional[Path] = None) -> 
 
 
 def document_dirs() -> list[Path]:
-    """Where labelled documents are looked for (read at call time: tests patch config)."""
-    return [Path(config.RAW_DIR), Path(config.REAL_CORPUS_DIR)]
+    """Where labelled documents are looked for (read at call time: tests patch config):
+    ``raw/``, the shared real corpus and the shared web corpus."""
+    return [Path(config.RAW_DIR), Path(config.REAL_CORPUS_DIR), Path(config.SHARED_DIR) / "corpus" / "web"]
 
 
 def find_documents(shas: Iterable[str], dirs: Iterable[Path]) -> dict[str, Path]:
     """``{sha256: path}`` for the wanted hashes among the files under ``dirs``.
 
-    Hidden files and raw/'s metadata files are skipped; the first path (sorted) wins."""
+    Hidden files, raw/'s metadata files and the web corpus' README/CSV files are
+    skipped; the first path (sorted) wins."""
     wanted = set(shas)
     found: dict[str, Path] = {}
     for d in dirs:
@@ -138,7 +119,9 @@ def find_documents(shas: Iterable[str], dirs: Iterable[Path]) -> dict[str, Path]
             continue
         for path in sorted(p for p in d.rglob("*") if p.is_file()):
             rel = path.relative_to(d)
-            if any(part.startswith(".") for part in rel.parts) or path.name in config.RAW_METADATA_FILES:
+            if any(part.startswith((".", "_")) for part in rel.parts) or path.name in config.RAW_METADATA_FILES:
+                continue
+            if path.suffix.lower() in (".md", ".csv", ".yaml", ".yml", ".json"):
                 continue
             sha = sha256_file(path)
             if sha in wanted and sha not in found:
@@ -147,21 +130,26 @@ def find_documents(shas: Iterable[str], dirs: Iterable[Path]) -> dict[str, Path]
 
 
 def _default_extractor() -> Callable[[list[Path]], pd.DataFrame]:
+    """The extraction tables of the given files: ``pipeline.store.cached_proposals``."""
     try:
         from pipeline.store import cached_proposals
     except ImportError as exc:
-        raise PipelineError(f"proposal extraction is not available ({exc})") from None
+        raise PipelineError(f"proposal extraction tables are not available ({exc})") from None
     return cached_proposals
 
 
 def labelled_proposals(labels: pd.DataFrame, dirs: Optional[Iterable[Path]] = None,
-                       extract: Optional[Callable[[list[Path]], pd.DataFrame]] = None) -> pd.DataFrame:
-    """Proposals of the labelled documents inner-joined with ``labels``.
+                       extract: Optional[Callable[[list[Path]], pd.DataFrame]] = None,
+                       allow_orphans: bool = False) -> pd.DataFrame:
+    """Proposals of the labelled documents joined with ``labels``.
 
-    ``extract(paths) -> DataFrame`` (proposal columns + doc_sha256) defaults to
-    ``pipeline.run.extract_proposals``; ``dirs`` to :func:`document_dirs`. Labels whose
-    document is not found, and labels whose proposal_id the extraction no longer
-    yields, are skipped with one warning each. Sorted by (doc_sha256, proposal_id)."""
+    ``extract(paths) -> DataFrame`` (proposal columns + doc_sha256, document columns
+    when it has them) defaults to :func:`_default_extractor`; ``dirs`` to
+    :func:`document_dirs`. Labels whose document is not found are skipped with one
+    warning (the document is not available here). Labels are placed with
+    :func:`pipeline.classify.labels.place_labels`; orphans raise PipelineError naming
+    them, or with ``allow_orphans`` are skipped with a warning. Sorted by (doc_sha256,
+    proposal_id); a moved label keeps its old id in ``moved_from``."""
     dirs = document_dirs() if dirs is None else list(dirs)
     shas = sorted(labels["doc_sha256"].unique())
     found = find_documents(shas, dirs)
@@ -180,18 +168,16 @@ def labelled_proposals(labels: pd.DataFrame, dirs: Optional[Iterable[Path]] = No
     if "doc_sha256" not in proposals.columns:
         raise PipelineError("extracted proposals have no doc_sha256 column")
     proposals = proposals.drop(columns=[c for c in ("theme", "level") if c in proposals.columns])
-    try:
-        merged = labels[LABEL_COLUMNS].merge(proposals, on=["proposal_id", "doc_sha256"], how="inner",
-                                             validate="one_to_one")
-    except pd.errors.MergeError:
+    if proposals.duplicated(["proposal_id", "doc_sha256"]).any():
         raise PipelineError("the extracted proposals repeat a proposal_id within a document: "
-                            "labels cannot be joined") from None
-    gone = len(labels) - len(merged)
-    if gone:
-        have = set(zip(merged["proposal_id"], merged["doc_sha256"]))
-        lost = sorted(p for p, s in zip(labels["proposal_id"], labels["doc_sha256"]) if (p, s) not in have)
-        log.warning("%d label(s) skipped: their proposal_id no longer appears in the extracted proposals "
-                    "(extraction changed?): %s", gone, ", ".join(lost[:10]) + (" ..." if len(lost) > 10 else ""))
+                            "labels cannot be joined")
+    placed, orphans = place_labels(labels, proposals)
+    if len(orphans):
+        if not allow_orphans:
+            raise PipelineError(orphan_message(orphans))
+        log.warning("skipped (--allow-orphans): %s", orphan_message(orphans))
+    keep = [c for c in LABEL_COLUMNS + ["moved_from"] if c in placed.columns]
+    merged = placed[keep].merge(proposals, on=["proposal_id", "doc_sha256"], how="inner", validate="one_to_one")
     merged = merged.sort_values(["doc_sha256", "proposal_id"], kind="mergesort").reset_index(drop=True)
     log.info("%d labelled proposals from %d documents", len(merged), merged["doc_sha256"].nunique())
     return merged
@@ -200,57 +186,72 @@ def labelled_proposals(labels: pd.DataFrame, dirs: Optional[Iterable[Path]] = No
 # ------------------------------------------------------------------------ training
 
 
-def groups_of(frame: pd.DataFrame) -> np.ndarray:
-    """CV groups: the document (``doc_id``, else ``doc_sha256``)."""
-    for col in ("doc_id", "doc_sha256"):
-        if col in frame.columns:
-            return frame[col].astype(str).to_numpy()
-    raise PipelineError("training data has neither doc_id nor doc_sha256: cannot group by document")
+def _macro_f1(y, pred) -> float:
+    return float(f1_score(y, pred, labels=sorted(set(y)), average="macro", zero_division=0))
 
 
-def grouped_cv_scores(frame: pd.DataFrame, n_splits: int = CV_FOLDS) -> Optional[dict]:
-    """Grouped (by document) CV accuracy and macro-F1 of both targets, or None (< 2 documents)."""
-    folds, k = grouped_folds(groups_of(frame), n_splits)
-    if not folds:
-        log.warning("only one document: no grouped cross-validation scores")
-        return None
-    if k < n_splits:
-        log.warning("only %d documents: %d grouped folds instead of %d", k, k, n_splits)
-    scores: dict = {"cv": f"GroupKFold by document, {k} folds", "n_folds": k}
+def cv_summary(frame: pd.DataFrame, oof: dict, folds: list) -> dict:
+    """Accuracy and macro-F1 (pooled and per fold) of the out-of-fold predictions."""
+    scores: dict = {"cv": f"StratifiedGroupKFold by document, {len(folds)} folds, "
+                          "hyper-parameters tuned inside the training folds", "n_folds": len(folds)}
     for target in TARGETS:
-        y = frame[target].astype(str).to_numpy()
-        pred, _ = cross_val_predict_grouped(frame, y, folds, target)
-        per_fold = [float(f1_score(y[te], pred[te], labels=sorted(set(y[te])), average="macro", zero_division=0))
-                    for _, te in folds]
+        y, pred = oof[target]["y"], oof[target]["pred"]
         scores[target] = {
             "accuracy": float(accuracy_score(y, pred)),
-            "macro_f1": float(f1_score(y, pred, labels=sorted(set(y)), average="macro", zero_division=0)),
-            "macro_f1_per_fold": per_fold,
+            "macro_f1": _macro_f1(y, pred),
+            "macro_f1_per_fold": [_macro_f1(y[te], pred[te]) for _, te in folds],
+            "macro_f1_text_only": _macro_f1(y, oof[target]["pred_text"]),
         }
-        log.info("grouped CV %s: accuracy %.3f, macro-F1 %.3f", target,
-                 scores[target]["accuracy"], scores[target]["macro_f1"])
+        log.info("grouped CV %s: accuracy %.3f, macro-F1 %.3f (text only %.3f)", target,
+                 scores[target]["accuracy"], scores[target]["macro_f1"], scores[target]["macro_f1_text_only"])
     return scores
 
 
+def oof_table(frame: pd.DataFrame, oof: dict) -> pd.DataFrame:
+    """``models/oof_predictions.csv``: the out-of-fold label and confidence per proposal."""
+    out = pd.DataFrame({
+        "proposal_id": frame["proposal_id"].astype(str) if "proposal_id" in frame else "",
+        "doc_sha256": frame["doc_sha256"].astype(str) if "doc_sha256" in frame else "",
+    })
+    for target in TARGETS:
+        out[f"{target}_oof"] = oof[target]["pred"]
+        out[f"{target}_oof_confidence"] = np.round(oof[target]["confidence"].astype(float), 4)
+    return out[OOF_COLUMNS].sort_values(["doc_sha256", "proposal_id"], kind="mergesort").reset_index(drop=True)
+
+
 def train_frame(frame: pd.DataFrame, models_dir: Path, n_splits: int = CV_FOLDS) -> ProposalClassifier:
-    """Grouped CV scores, then both models on all of ``frame``, saved to ``models_dir``.
+    """Grouped CV (scores + ``oof_predictions.csv``), then both models on all of
+    ``frame``, saved to ``models_dir``.
 
     ``frame`` needs ``text``, ``theme``, ``level`` and ``doc_id`` (or ``doc_sha256``);
-    ``section``, ``intro``, ``level_hint``, ``proposal_id`` are used when present."""
+    the other model inputs and ``proposal_id`` are used when present."""
     frame = frame.reset_index(drop=True)
-    cv_scores = grouped_cv_scores(frame, n_splits)
+    folds = outer_folds(frame, n_splits)
+    cv_scores, oof = None, None
+    if not folds:
+        log.warning("only one document: no grouped cross-validation scores, no out-of-fold predictions")
+    else:
+        if len(folds) < n_splits:
+            log.warning("only %d documents: %d grouped folds instead of %d", len(folds), len(folds), n_splits)
+        oof = cross_val_oof(frame, folds)
+        cv_scores = cv_summary(frame, oof, folds)
     clf = ProposalClassifier().fit(frame, frame["theme"].astype(str), frame["level"].astype(str),
-                                   cv_scores=cv_scores)
+                                   cv_scores=cv_scores, groups=groups_of(frame))
     clf.save(models_dir)
+    path = Path(models_dir) / OOF_FILE
+    if oof is not None:
+        write_csv(oof_table(frame, oof), path)
+        log.info("out-of-fold predictions written to %s", path)
+    elif path.exists():
+        path.unlink()  # stale: from another training set
     return clf
 
 
 def train_command(args) -> int:
-    """``python -m pipeline train [--labels DIR] [--models DIR]`` (--processed is not used:
-    the labelled documents are re-extracted, so labels always meet current proposals)."""
+    """``python -m pipeline train [--labels DIR] [--models DIR] [--allow-orphans]``."""
     labels = corrected_labels(args.labels, args.processed)
     if labels is None:
         labels = training_labels(args.labels)
-    frame = labelled_proposals(labels)
+    frame = labelled_proposals(labels, allow_orphans=bool(getattr(args, "allow_orphans", False)))
     train_frame(frame, args.models)
     return 0
