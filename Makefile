@@ -45,6 +45,7 @@ test:
 bench:
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/segment.py
+	$(PY) benchmarks/proposals.py
 
 notebook:
 	$(VENV)/bin/jupyter lab notebooks/review_labels.ipynb
