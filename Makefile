@@ -52,6 +52,7 @@ bench:
 	$(PY) benchmarks/ingest.py
 	$(PY) benchmarks/segment.py
 	$(PY) benchmarks/pipeline.py
+	$(PY) benchmarks/proposals.py
 
 notebook:
 	$(VENV)/bin/jupyter lab notebooks/review_labels.ipynb

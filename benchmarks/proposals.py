@@ -1,6 +1,9 @@
 """Proposal-finding benchmark on the web development set (../shared/corpus/web).
 
-    .venv/bin/python benchmarks/proposals.py [--cache /tmp/propbench] [--misses] [--doc PREFIX]
+    .venv/bin/python benchmarks/proposals.py [--cache /tmp/propbench] [--table-only] [--doc PREFIX]
+
+prints a table (per document and total: gold, found, matched, recall, precision), then
+every miss and extra by document.
 
 Each ``*.txt`` of the web corpus is extracted with the pipeline as ``pipeline extract
 --no-classify`` does it (ingest -> segment -> proposals; header lines are document
@@ -27,6 +30,15 @@ What counts:
 keyed by the file's bytes and the source of the reading and segmenting code, so that
 re-running after a change to the proposal rules does not run Stanza again.
 Skips (exit 0) when ../shared/corpus/web is absent.
+
+Figures (70 files, 469 gold proposals; ``--cache /tmp/propbench``):
+
+=========================================  =======  ======  ======  =========
+code                                       matched  extras  recall  precision
+=========================================  =======  ======  ======  =========
+before (8a9e9f8 + header lines stripped)   233      27      0.497   0.896
+after (branch ``proposals``)               455      13      0.970   0.972
+=========================================  =======  ======  ======  =========
 """
 
 from __future__ import annotations
@@ -142,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--web", type=Path, default=WEB_DIR)
     ap.add_argument("--cache", type=Path, default=None, help="extraction cache folder (e.g. /tmp/propbench)")
-    ap.add_argument("--misses", action="store_true", help="list every miss and extra")
+    ap.add_argument("--table-only", action="store_true", help="do not list the misses and extras")
     ap.add_argument("--doc", default="", help="only files whose name starts with this")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -181,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'TOTAL':58s} {tot_g:5d} {tot_f:5d} {tot_m:5d} {rec:6.3f} {prec:6.3f}")
     print(f"matched {tot_m} of {tot_g} gold proposals; {tot_f - tot_m} extras; "
           f"recall {rec:.3f}, precision {prec:.3f}")
-    if args.misses:
+    if not args.table_only:
         for name, g, f, m, misses, extras, _ in rows:
             if misses or extras:
                 print(f"\n== {name}")

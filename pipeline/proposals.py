@@ -26,7 +26,7 @@ items as bullets are.
 Not proposals: bullets without an intending intro (statistics, references, tables of
 contents), a lone bullet without an intro that does not ask (a page heading drawn with
 a bullet: "• Vår politik"), a question ("• Vad tycker vi?"), an intro line itself, topic labels over proposals
-("• Sjukvård och hälsa"), a second word-for-word copy of a list under the same intro,
+("• Skola och omsorg"), a second word-for-word copy of a list under the same intro,
 and paragraphs describing what exists.
 """
 
@@ -115,7 +115,7 @@ def _actor_from_intro(intro: str) -> str:
 
 
 # Imperatives of the verbs that are not in the -a conjugation ("Höj straffet", "Inför
-# nattbussar", "Ge föreningarna …", "Stärk familjerna").
+# gatlyktor", "Ge klubbarna …", "Stärk skolorna").
 _IMPERATIVES = {
     "höj", "sänk", "skärp", "inför", "stärk", "bygg", "ge", "gör", "låt", "ta", "bedöm", "anställ",
     "förbättr", "stopp", "behåll", "tillsätt", "avskaff", "förläng", "förkort", "sätt", "säkr", "utök",
@@ -124,7 +124,7 @@ _IMPERATIVES = {
     "kräv", "lägg", "satsa", "sänd", "slå", "spar", "stäng", "tvinga", "upprätt", "utveckl", "värn",
 }
 # Noun phrases that ask for something: "Fler kameror vid resecentrum", "Ökad bemanning",
-# "Sänkta biljettpriser", "Mer resurser", "Max 300 elever per kurator", "Nolltolerans …".
+# "Sänkta taxor", "Mer resurser", "Max 20 barn per grupp", "Nolltolerans …".
 _DEMAND_NP_RE = re.compile(
     r"^(?:fler|flera|mer|mera|mindre|färre|ökad|ökat|ökade|utökad|utökat|utökade|minskad|minskat|minskade"
     r"|sänkt|sänkta|höjd|höjt|höjda|skärpt|skärpta|stärkt|stärkta|förstärkt|förstärkta|förbättrad|förbättrat"
@@ -134,7 +134,7 @@ _DEMAND_NP_RE = re.compile(
     r"|förbud\s+mot|utbyggd|utbyggt|utbyggda|införande|inrättande|utbyggnad|översyn|tillgänglig|tillgängliga)\b",
     re.IGNORECASE,
 )
-# Promises: "Varje år kommer minst en kampanj att genomföras", "Vi kommer att …", "Vi lovar att …".
+# Promises: "Varje höst kommer två vandringar att ordnas", "Vi kommer att …", "Vi lovar att …".
 _PROMISE_RE = re.compile(r"\bkommer\b(?:\s+\S+){0,12}?\s+att\b|\blovar\b", re.IGNORECASE)
 
 
@@ -166,7 +166,7 @@ def _asks(sentence: str) -> bool:
 
 def _demand_like(text: str) -> bool:
     """A list item that asks for something: :func:`_asks`, a common imperative ("Höj
-    straffet", "Inför nattbussar"), a demanding noun phrase ("Fler kameror", "Sänkta
+    straffet", "Inför gatlyktor"), a demanding noun phrase ("Fler kameror", "Sänkta
     priser"), or a promise ("… kommer … att …"). Never a question."""
     t = text.strip(" \t*•-–")
     if t.endswith("?"):
@@ -179,7 +179,7 @@ _FINITE_RE = re.compile(r"\b(?:är|har|finns|fanns|var|blir|blev|kan|gör|får|h
 
 
 def _noun_phrase_item(text: str) -> bool:
-    """A short verbless item ("En friskvårdstimme per vecka", "Valfri tjänstgöringsgrad")."""
+    """A short verbless item ("En extra semestervecka", "Betald vidareutbildning")."""
     t = text.strip()
     n = len(t.split())
     return 2 <= n <= 20 and not _FINITE_RE.search(t) and not t.endswith("?") \
@@ -190,9 +190,9 @@ def _is_proposal_list(bullets: list[Block], after_heading: bool = False, sibling
     """A list nobody introduced: proposals only if most bullets ask for something and
     few are statistics or references. A lone bullet must ask in the strict sense of
     :func:`_asks` (a modal, "Att", an -a verb), since it may be a page heading drawn
-    with a bullet ("• Vår politik", "• Kampanj: Trygghet"). Under a heading of its own, a list
-    of at least three short verbless noun phrases ("Fritidskort till skolbarn", "En
-    friskvårdstimme per vecka") counts too if one item asks for something or an
+    with a bullet ("• Vår politik", "• Vårt program"). Under a heading of its own, a list
+    of at least three short verbless noun phrases ("Läxhjälp på alla fritidshem", "En
+    extra semestervecka") counts too if one item asks for something or an
     earlier list of the document (``sibling``) was taken as proposals."""
     if not bullets:
         return False
@@ -284,10 +284,10 @@ class _DocProposals:
         """One list item: a formal demand (a yrkande anywhere, an att-sats under a
         decision intro) is a ``demand`` with its demand column; a yrkande cut before
         its demand is dropped; anything else is a ``bullet`` with its statements.
-        Not items: a bullet that is itself an intro ("Vi sätter miljön i fokus:") or a
+        Not items: a bullet that is itself an intro ("Vi satsar på kulturen:") or a
         question, and
         the last block of a document that stops mid-item (one word, or a last word of
-        one letter: "Inför l")."""
+        one letter: "Bygg e")."""
         text = block.text if text is None else text
         if text.rstrip().endswith((":", "?")):
             return  # an intro, or a question ("• Vad tycker vi?")
@@ -367,7 +367,7 @@ class _DocProposals:
                     i += len(run)
                     continue
                 if nxt is not None and nxt.kind == "paragraph" and self._is_title_list(i) and self._topic_titles():
-                    # Topic labels over the proposals ("• Sjukvård och hälsa" + what the
+                    # Topic labels over the proposals ("• Skola och omsorg" + what the
                     # party wants): the paragraph is the proposal.
                     self.bullet(nxt, self._intro)
                     i += 2
@@ -414,7 +414,7 @@ class _DocProposals:
     def _topic_titles(self) -> bool:
         """The bullets of the current intro's list are topic labels, not proposals:
         short, no modal, no full stop, and a label repeats or each joins two nouns
-        ("Sjukvård och hälsa", "Trafik och infrastruktur")."""
+        ("Skola och omsorg", "Trafik och miljö")."""
         titles = []
         after = self.blocks[self._intro_at + 1:]
         for b, nxt in zip(after, after[1:] + [None]):
@@ -432,8 +432,8 @@ class _DocProposals:
         them, each at most two sentences and 60 words (or led by a short asking
         sentence, up to 150 words), starting with a capital letter,
         no statistics or references, each asking for something (:func:`_demand_like`,
-        a noun phrase) unless they are numbered ("1 Nämnderna får i uppdrag …") or
-        complete the intro's clause ("… kräver att kommunen:" + "Anlitar väktare …")."""
+        a noun phrase) unless they are numbered ("1 Styrelsen får i uppdrag …") or
+        complete the intro's clause ("… kräver att kommunen:" + "Anställer trygghetsvärdar …")."""
         out = []
         j = i
         if not self._intro.text.rstrip().endswith(":"):
@@ -447,7 +447,7 @@ class _DocProposals:
             sents = self.sents.get(self.blocks[j].block_id, [])
             short = len(sents) <= 2 and len(t.split()) <= 60
             # A longer paragraph led by a short asking sentence is an item with its
-            # explanation ("Inför nattbussar på sommaren. Vi vill …").
+            # explanation ("Inför gratis simskola. Vi vill …").
             first = sents[0].text if sents else t
             titled = len(first.split()) <= 8 and len(t.split()) <= 150 and (_demand_like(first) or _noun_phrase_item(first))
             if not (short or titled) or not t[:1].isupper() or t.rstrip().endswith(("?", ":")) \
@@ -463,7 +463,7 @@ class _DocProposals:
 
     def _att_run_start(self, i: int) -> bool:
         """A paragraph that is an att-sats, after a paragraph in which someone proposes or
-        moves something ("Barapartiet föreslår …", "… yrkar att fullmäktige beslutar")."""
+        moves something ("Byalistan föreslår …", "… yrkar att fullmäktige beslutar")."""
         if i == 0 or not re.match(r"\W*att\s", self.blocks[i].text, re.I):
             return False
         prev = self.blocks[i - 1]
@@ -474,7 +474,7 @@ class _DocProposals:
 
     def _description(self, start: int) -> tuple[str, int]:
         parts, j = [], start
-        # A paragraph ending in a colon introduces something else ("… följande länk:").
+        # A paragraph ending in a colon introduces something else ("… ladda ner det här:").
         while j < len(self.blocks) and self.blocks[j].kind == "paragraph" \
                 and not (j > start and self.blocks[j].text.rstrip().endswith(":")):
             parts.append(self.blocks[j].text)

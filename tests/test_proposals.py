@@ -265,7 +265,7 @@ def test_unmarked_lines_and_paragraphs_after_an_intro(tmp_path):
         "Att skolgårdarna ska vara öppna\n"
         "på helgerna\n"
         "Ett nytt badhus i centralorten\n\n"
-        "Partiet kräver därför att kommunen:\n\n"
+        "Partiet kräver att regionen:\n\n"
         "Anställer två trygghetsvärdar.\n\n"
         "Inrättar ett råd för unga.\n\n"
         "Redovisar arbetet varje år.\n"
@@ -327,25 +327,25 @@ def test_false_friends(tmp_path):
         "• Vår politik\n\n"
         "Vi är ett lokalt parti som bryr oss om byn.\n\n"
         "• Vad tycker vi?\n\n"
-        "Våra viktigaste frågor:\n"
+        "Våra frågor i fullmäktige:\n"
         "• Skola och omsorg\n\n"
         "Vi vill att varje skola ska ha en egen kurator.\n\n"
         "• Trafik och miljö\n\n"
         "Vi vill bygga en cykelväg till grannbyn.\n\n"
-        "Vill du läsa hela programmet så klickar du på följande länk:\n"
+        "Vill du läsa hela programmet kan du ladda ner det här:\n"
         "• Programmet som PDF\n"
     ))
     listed = _listed(props)
     assert ("bullet", "Vi vill att varje skola ska ha en egen kurator.") in listed
     assert ("bullet", "Vi vill bygga en cykelväg till grannbyn.") in listed
     texts = [t for _, t in listed]
-    for wrong in ("Vår politik", "Vad tycker vi?", "Våra viktigaste frågor:", "Skola och omsorg",
+    for wrong in ("Vår politik", "Vad tycker vi?", "Våra frågor i fullmäktige:", "Skola och omsorg",
                   "Trafik och miljö", "Programmet som PDF"):
         assert wrong not in texts
 
 
 @needs_stanza
 def test_a_list_printed_twice_counts_once_and_a_cut_item_not_at_all(tmp_path):
-    block = "Styrelsen föreslår fullmäktige att:\n\n1. Bifalla motionen.\n\n2. Ge nämnden i uppdrag att bygga.\n\n"
+    block = "Nämnden föreslår fullmäktige besluta:\n\n1. Bifalla motionen.\n\n2. Ge nämnden i uppdrag att bygga.\n\n"
     props = _from_text(tmp_path, "Beslut\n\n" + block + "Protokoll\n\n" + block + "Vi vill:\n• Bygga fler\n• Fle\n")
     assert [t for _, t in _listed(props)] == ["Bifalla motionen.", "Ge nämnden i uppdrag att bygga.", "Bygga fler"]

@@ -228,10 +228,10 @@ def test_unmarked_items_after_an_intro_line(tmp_path):
 
 
 def test_ellipsis_intro_and_ellipsis_att_lines(tmp_path):
-    p = _write(tmp_path, "Partiet yrkar i motionen…\n…att en jour startas.\n…att jouren får lokaler.\n")
+    p = _write(tmp_path, "Listan yrkar…\n…att en jour startas.\n…att jouren får lokaler.\n")
     _, blocks = _read(p)
     assert _kt(blocks) == [
-        ("list_intro", "Partiet yrkar i motionen…"),
+        ("list_intro", "Listan yrkar…"),
         ("bullet", "…att en jour startas."),
         ("bullet", "…att jouren får lokaler."),
     ]
@@ -241,14 +241,14 @@ def test_an_intro_line_ends_the_list_before_it(tmp_path):
     p = _write(tmp_path, (
         "Följande mål föreslås:\n"
         "• Färre olyckor i trafiken.\n"
-        "För att nå målen föreslås bland annat följande:\n"
+        "För detta krävs följande åtgärder:\n"
         "• Sänkt hastighet vid skolor.\n"
     ))
     _, blocks = _read(p)
     assert _kt(blocks) == [
         ("list_intro", "Följande mål föreslås:"),
         ("bullet", "Färre olyckor i trafiken."),
-        ("list_intro", "För att nå målen föreslås bland annat följande:"),
+        ("list_intro", "För detta krävs följande åtgärder:"),
         ("bullet", "Sänkt hastighet vid skolor."),
     ]
 

@@ -14,8 +14,8 @@ _BULLET_RE = re.compile(
 # Sentences that introduce a list of what an actor wants or will do, ending in ":":
 # "… vill:", "Därför vill vi:", "Här är frågorna vi vill driva i kommunen:", "Genom
 # att:", "Förslag på nationell nivå:", "Vi föreslår:", "Våra förslag:", "Vi kommer att:",
-# "X kräver därför att kommunen:", "X yrkar därför:", "Vi verkar för:", "Vi arbetar för:",
-# "Våra prioriterade frågor är:", "Våra viktigaste frågor:", "Tillsammans prioriterar vi:",
+# "X kräver att regionen:", "X yrkar därför:", "Vi verkar för:", "Vi arbetar för:",
+# "Våra krav:", "Våra frågor i fullmäktige:", "Tillsammans prioriterar vi:",
 # "Vi lovar:", "… bland annat följande:".
 _INTRO_CUE = (
     r"\bvill\b|\bgenom\s+att\b|\bförslag|\bföreslå|\bkräv(?:er|a)\b|\byrka|\bkommer\s+(?:\w+\s+)?att\b"
@@ -24,7 +24,7 @@ _INTRO_CUE = (
     r"|\bvåra\s+(?:\w+\s+){0,2}(?:frågor|krav|mål|prioriteringar|vallöften)\b"
 )
 # An intro addressed to the reader is no list of proposals ("Vill du läsa mer, klicka
-# på följande länk:").
+# det här:").
 _TO_READER_RE = re.compile(r"\b(?:du|ni|dig|er)\b|\blänk|\bklicka|\bläs\b|\bläsa\b", re.IGNORECASE)
 _INTRO_RE = re.compile(rf"(?:{_INTRO_CUE})[^.!?:]*:\s*$", re.IGNORECASE)
 # The heading of formal demands: "Förslag till beslut", "Förslag till riksdagsbeslut",

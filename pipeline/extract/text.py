@@ -30,7 +30,7 @@ Rules (deliberately simple; plain text has no markup to go on):
   with a capital letter or is an att-sats ("att kommunen …", "…att …") starts a
   ``bullet``; a line starting in lower case continues the item it wraps. An att-sats
   line after an att-sats line also starts a new item. An intro line ending in a colon
-  inside a list ("För att nå målen föreslås följande:") ends the list before it.
+  inside a list ("För detta krävs följande åtgärder:") ends the list before it.
 * A paragraph that is a single line of at most 10 words, starts with an uppercase
   letter, has no terminal punctuation (. ! ? : ; , …) and is not the last paragraph is
   a ``heading``. Headings have no levels in plain text, so the section path is just the
@@ -173,7 +173,7 @@ _ATT_LINE = re.compile(r"^\s*(?:[.…]+\s*)?att\s+\w", re.IGNORECASE)
 
 def _is_intro_line(line: str) -> bool:
     """A line that introduces a list and ends in a colon ("Vi verkar för:") or an
-    ellipsis ("X yrkar i motionen…", followed by "…att …" lines)."""
+    ellipsis ("X yrkar…", followed by "…att …" lines)."""
     t = line.rstrip()
     if t.endswith(("…", "...")):
         t = t.rstrip(".… ") + ":"
