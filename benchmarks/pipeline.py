@@ -141,6 +141,13 @@ def copies(templates: list[Path], n: int, folder: Path) -> Path:
     return folder
 
 
+class _Rows:
+    """Table rows, printed as soon as they are measured."""
+
+    def append(self, row: tuple[str, str, str, str]) -> None:  # measure, result, target, verdict
+        print("| " + " | ".join(row) + " |", flush=True)
+
+
 def _mb(n: int) -> str:
     return f"{n / 2**20:,.0f} MB"
 
@@ -148,12 +155,23 @@ def _mb(n: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smaller scale set (10, 40) and Dask on 10 documents")
+    ap.add_argument("--sizes", default="10,100,1000", help="scale set sizes, comma-separated (default 10,100,1000)")
+    ap.add_argument("--dask-docs", type=int, default=100, help="documents in the Dask comparison (a scale size)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--pdf-dir", type=Path, default=config.REAL_CORPUS_DIR)
     args = ap.parse_args(argv)
     jobs = args.jobs
+    sizes = (10, 40) if args.quick else tuple(int(x) for x in args.sizes.split(","))
+    dask_docs = 10 if args.quick else args.dask_docs
+    if dask_docs not in sizes:
+        ap.error(f"--dask-docs {dask_docs} is not one of the sizes {sizes}")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"pipeline benchmark ({'quick' if args.quick else 'full'}; {os.cpu_count()} cores, "
+          f"load average {load:.1f} at the start)\n")
+    print("| measure | result | target | |")
+    print("|---|---|---|---|", flush=True)
     work = Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    rows: list[tuple[str, str, str, str]] = []  # measure, value, target, verdict
+    rows = _Rows()
     notes: list[str] = []
     try:
         # ---------------------------------------------------------------- real PDFs
@@ -187,7 +205,6 @@ def main(argv: list[str] | None = None) -> int:
         # ---------------------------------------------------------------- scale
         templates = sorted(p for p in config.RAW_DIR.iterdir() if p.suffix == ".html")
         templates.append(config.RAW_DIR / "asn-2023-12667-tjansteskrivelse.pdf")
-        sizes = (10, 40) if args.quick else (10, 100, 1000)
         scale: dict[int, Run] = {}
         for n in sizes:
             folder = copies(templates, n, work / f"scale-{n}")
@@ -204,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                      "pass" if growth <= 1.2 else "FAIL"))
 
         # ---------------------------------------------------------------- dask
-        n = 10 if args.quick else 100
+        n = dask_docs
         folder = work / f"scale-{n}"
         dask = extract(folder, work / f"out-dask-{n}", work / f"cache-dask-{n}", jobs, executor="dask")
         same = all((work / f"out-dask-{n}" / f"{t}.csv").read_bytes() == (work / f"out-scale-{n}" / f"{t}.csv").read_bytes()
@@ -217,12 +234,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"\npipeline benchmark ({'quick' if args.quick else 'full'}; {os.cpu_count()} cores, "
-          f"load average {load:.1f} at the end)\n")
-    print("| measure | result | target | |")
-    print("|---|---|---|---|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print(f"\nload average {load:.1f} at the end")
     for note in notes:
         print(f"\nnote: {note}")
     return 0

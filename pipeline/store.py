@@ -477,9 +477,25 @@ def _failed_row(doc: pa.Table, reason: str) -> pa.Table:
     return pa.Table.from_pylist([row], schema=doc.schema)
 
 
+def _document(store: Store, d: DocDone) -> pa.Table:
+    """The document's row from the store; for a document whose ingest itself failed
+    (nothing stored), an error row built from the file name."""
+    if d.failed and not store.has("ingest", d.task.keys["ingest"]):
+        from pipeline.extract.ingest import FORMATS, doc_id_for
+
+        path = Path(d.task.path)
+        doc = Document(doc_id=doc_id_for(path), source_file=path.name, format=FORMATS.get(path.suffix.lower(), "unknown"),
+                       sha256=d.task.sha256, status="error", error=d.failed)
+        return to_arrow([doc], "documents")
+    return store.read("ingest", d.task.keys["ingest"], "documents")
+
+
 def _id_and_format(store: Store, d: DocDone) -> tuple[str, str]:
-    path = store.path("ingest", d.task.keys["ingest"], "documents")
-    row = pq.read_table(path, columns=["doc_id", "format"]).to_pylist()[0]
+    if d.failed:
+        row = _document(store, d).to_pylist()[0]
+    else:
+        path = store.path("ingest", d.task.keys["ingest"], "documents")
+        row = pq.read_table(path, columns=["doc_id", "format"]).to_pylist()[0]
     return row["doc_id"], row["format"]
 
 
@@ -489,7 +505,7 @@ def iter_tables(done: list[DocDone], store: Store) -> Iterator[dict[str, pa.Tabl
     ids = _final_doc_ids([_id_and_format(store, d) for d in done])
     schemas = {t: arrow_schema(t) for t in TABLES}
     for d, doc_id in zip(done, ids):
-        doc = store.read("ingest", d.task.keys["ingest"], "documents")
+        doc = _document(store, d)
         if d.failed:
             out = {"documents": _failed_row(doc, d.failed)}
             out.update({t: schemas[t].empty_table() for t in ("blocks", "sentences", "proposals")})
