@@ -521,7 +521,8 @@ class ProposalClassifier:
             clf = model.pipeline_.named_steps["clf"]
             targets[target] = {
                 "labels": [str(c) for c in clf.classes_],
-                "class_counts": clf.class_counts_,
+                "class_counts": {str(c): int(n) for c, n in
+                                 zip(*np.unique(theme if target == "theme" else level, return_counts=True))},
                 "best_params": model.best_params_,
                 "review_threshold": self.review_thresholds[target],
             }
