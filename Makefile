@@ -15,7 +15,7 @@ help:
 	@echo "make extract   raw/ -> processed/ (documents, blocks, sentences, proposals)"
 	@echo "make test      run the test suite"
 	@echo "make train     train theme/level models from labels/ -> models/"
-	@echo "make evaluate  grouped cross-validation -> reports/evaluation.md"
+	@echo "make evaluate  nested grouped cross-validation -> reports/evaluation.md + PNGs"
 	@echo "make bench     benchmarks/ (needs ../shared/)"
 	@echo "make notebook  open the reviewer notebooks in Jupyter Lab"
 	@echo "make clean     remove generated files (processed/, reports/, models, the extraction store); never labels/"
@@ -39,11 +39,13 @@ extract: models/metadata.json
 models/metadata.json: $(wildcard labels/*.csv) pipeline/classify/codebook.yaml
 	$(PY) -m pipeline train
 
+# ARGS passes options on, e.g. `make train ARGS=--allow-orphans` (skip labels that
+# cannot be placed on an extracted proposal; by default training stops, naming them).
 train:
-	$(PY) -m pipeline train
+	$(PY) -m pipeline train $(ARGS)
 
 evaluate:
-	$(PY) -m pipeline evaluate
+	$(PY) -m pipeline evaluate $(ARGS)
 
 test:
 	$(PY) -m pytest -q

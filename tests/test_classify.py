@@ -484,6 +484,7 @@ def test_labelled_proposals_join_and_warnings(tmp_path, frame, caplog):
     with pytest.raises(PipelineError, match=r"1 label\(s\) cannot be placed.*doc-a-gone.*--allow-orphans"):
         train_mod.labelled_proposals(labels, dirs=[raw, tmp_path / "absent"], extract=extract)
     calls.clear()
+    caplog.clear()
     with caplog.at_level(logging.WARNING):
         joined = train_mod.labelled_proposals(labels, dirs=[raw, tmp_path / "absent"], extract=extract,
                                               allow_orphans=True)

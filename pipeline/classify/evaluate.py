@@ -183,7 +183,7 @@ def transfer(frame: pd.DataFrame) -> list[dict]:
             if test.any():
                 log.info("transfer to %s documents: too few other documents to train on", level)
             continue
-        row = {"level": level, "n_test": int(test.sum()), "docs_test": int(len(np.unique(groups[test]))),
+        row = {"author_level": level, "n_test": int(test.sum()), "docs_test": int(len(np.unique(groups[test]))),
                "n_train": int(train.sum()), "docs_train": int(len(np.unique(groups[train])))}
         for target in TARGETS:
             y = frame[target].astype(str).to_numpy().astype(object)
@@ -416,11 +416,11 @@ def render_report(info: dict) -> str:
         L += ["| test documents | proposals (docs) | trained on (docs) | theme macro-F1 | theme cue | "
               "level macro-F1 | level cue | level accuracy |", "|---|---|---|---|---|---|---|---|"]
         for row in info["transfer"]:
-            L.append(f"| {row['level']} | {row['n_test']} ({row['docs_test']}) | {row['n_train']} ({row['docs_train']}) | "
+            L.append(f"| {row['author_level']} | {row['n_test']} ({row['docs_test']}) | {row['n_train']} ({row['docs_train']}) | "
                      f"{_f(row['theme']['macro_f1'])} | {_f(row['theme']['cue_macro_f1'])} | "
                      f"{_f(row['level']['macro_f1'])} | {_f(row['level']['cue_macro_f1'])} | "
                      f"{_f(row['level']['accuracy'])} |")
-        missing = [lv for lv in LEVELS if lv not in {r['level'] for r in info["transfer"]}]
+        missing = [lv for lv in LEVELS if lv not in {r["author_level"] for r in info["transfer"]}]
         if missing:
             L += ["", f"No transfer test for {', '.join(missing)}: no labelled documents of that author level "
                       "(or too few others to train on)."]

@@ -193,7 +193,7 @@ def _lemma_table():
 # Inflection endings tried when a compound's last part is not itself in the word list
 # ("kameror" -> "kamera" comes from the lemma table; "boendena" -> "boende" from here).
 _ENDINGS = ("erna", "arna", "orna", "ena", "na", "er", "ar", "or", "en", "et", "n", "t", "s")
-_LINKS = ("", "s", "e", "u", "o")  # Swedish linking letters (trygghet-s-kamera, kvinn-o-frid)
+_LINKS = ("s", "", "e", "u", "o")  # Swedish linking letters (trygghet-s-kamera, kvinn-o-frid)
 # Word endings that the word list happens to hold as words of their own ("ning", "erna"):
 # never a compound's last part.
 _NOT_PARTS = frozenset(_ENDINGS) | {"ning", "ningar", "ande", "ende", "het", "heter", "lig", "liga", "else",
@@ -254,22 +254,18 @@ def compound_parts(word: str) -> tuple[str, ...]:
     if len(word) < MIN_COMPOUND or not word.isalpha():
         return ()
     stems = _stems()
-    for i in range(len(word) - MIN_PART, MIN_HEAD - 1, -1):
-        head = word[:i]
-        if head not in stems:
-            continue
-        for link in _LINKS:
-            if not word.startswith(link, i):
-                continue
-            rest = word[i + len(link):]
-            if len(rest) < MIN_PART or rest in _NOT_PARTS:
-                continue
-            known = _known(rest)
-            if known:
-                return (head, known)
-            sub = compound_parts(rest) if len(rest) >= MIN_COMPOUND else ()
-            if sub:
-                return (head,) + sub
+    splits = [(word[:i], word[i + len(link):]) for i in range(len(word) - MIN_PART, MIN_HEAD - 1, -1)
+              if word[:i] in stems for link in _LINKS if word.startswith(link, i)]
+    splits = [(head, rest) for head, rest in splits if len(rest) >= MIN_PART and rest not in _NOT_PARTS]
+    # First a rest that is a word itself (longest head first), then a rest that is a compound.
+    for head, rest in splits:
+        known = _known(rest)
+        if known:
+            return (head, known)
+    for head, rest in splits:
+        sub = compound_parts(rest) if len(rest) >= MIN_COMPOUND else ()
+        if sub and all(len(p) >= MIN_HEAD for p in sub):
+            return (head,) + sub
     return ()
 
 

@@ -89,7 +89,7 @@ CHAR_FEATURES = 3000
 # training folds.
 FEATURE_WEIGHTS = {"words": 1.0, "chars": 1.0, "section": 0.5, "intro": 0.5, "level_hint": 1.0,
                    "doc": 1.0, "cues": 3.0}
-CUES_LIGHT = {**FEATURE_WEIGHTS, "cues": 1.0, "doc": 2.0}
+CUES_LIGHT = {**FEATURE_WEIGHTS, "section": 0.25, "intro": 0.25, "cues": 1.0, "doc": 2.0}
 # A small grid: CPU is scarce, and every point costs INNER_FOLDS fits per model fit.
 PARAM_GRID = {"clf__C": [1.0, 10.0], "features__transformer_weights": [FEATURE_WEIGHTS, CUES_LIGHT]}
 
@@ -183,8 +183,9 @@ class StableTfidfVectorizer(TfidfVectorizer):
 
 
 def _word_tfidf(ngram_range=(1, 2)) -> TfidfVectorizer:
+    # min_df=2: a word seen in one proposal only is that proposal's, not evidence.
     return StableTfidfVectorizer(tokenizer=lemma_tokens, lowercase=False, token_pattern=None,
-                                 ngram_range=ngram_range, sublinear_tf=True)
+                                 ngram_range=ngram_range, sublinear_tf=True, min_df=2)
 
 
 def _context_tfidf() -> TfidfVectorizer:
@@ -520,7 +521,8 @@ class ProposalClassifier:
             clf = model.pipeline_.named_steps["clf"]
             targets[target] = {
                 "labels": [str(c) for c in clf.classes_],
-                "class_counts": clf.class_counts_,
+                "class_counts": {str(c): int(n) for c, n in
+                                 zip(*np.unique(theme if target == "theme" else level, return_counts=True))},
                 "best_params": model.best_params_,
                 "review_threshold": self.review_thresholds[target],
             }
