@@ -26,8 +26,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# extract labels proposals with the trained model: train first when labels changed.
-extract: models/metadata.json
+# extract labels proposals with the trained model and applies labels/corrections.csv over
+# it; it trains only when no model exists (a saved correction shows at once, no retraining;
+# retrain with `make train`).
+extract: $(if $(wildcard models/metadata.json),,models/metadata.json)
 	$(PY) -m pipeline extract --jobs $(JOBS)
 
 models/metadata.json: $(wildcard labels/*.csv) pipeline/classify/codebook.yaml
