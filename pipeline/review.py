@@ -58,7 +58,9 @@ EXPORT_SHEET = "Granska"
 CODES_SHEET = "Koder"
 EXPORT_COLUMNS = ["proposal_id", "doc_id", "page", "text", "context", "current_theme", "current_level",
                   "theme", "level", "note"]
-PAGE_IMAGE_RESOLUTION = 72
+PAGE_IMAGE_RESOLUTION = 96
+# Points added around the block box, so the frame does not cut through the first line.
+BOX_PADDING = 3.0
 
 
 def page_cache_dir() -> Path:
@@ -305,6 +307,9 @@ def page_image(proposal: dict, processed_dir: Path, raw_dir: Path,
             return None
         im = pdf.pages[info["page"] - 1].to_image(resolution=PAGE_IMAGE_RESOLUTION)
         if box:
+            page = pdf.pages[info["page"] - 1]
+            box = (max(0.0, box[0] - BOX_PADDING), max(0.0, box[1] - BOX_PADDING),
+                   min(float(page.width), box[2] + BOX_PADDING), min(float(page.height), box[3] + BOX_PADDING))
             im.draw_rect(box, stroke=(220, 0, 0), fill=(220, 0, 0, 40), stroke_width=3)
         buf = io.BytesIO()
         im.save(buf, format="PNG")
@@ -477,17 +482,24 @@ def _sim_features(frame: pd.DataFrame):
     return hstack(blocks).tocsr()
 
 
-def _fit_predict(X, y, train, test):
-    """LogisticRegression on ``train`` rows; (predicted labels, top probability) on ``test``."""
+def _fit_predict(X, y, train, targets):
+    """LogisticRegression on the ``train`` rows; (predicted labels, top probability) for
+    each row-index array of ``targets``."""
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
 
     labels = np.unique(y[train])
     if len(labels) == 1:
-        return np.full(len(test), labels[0], dtype=object), np.ones(len(test))
-    clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000)
-    clf.fit(X[train], y[train])
-    proba = clf.predict_proba(X[test])
-    return clf.classes_[np.argmax(proba, axis=1)], proba.max(axis=1)
+        return [(np.full(len(t), labels[0], dtype=object), np.ones(len(t))) for t in targets]
+    with threadpool_limits(limits=1, user_api="blas"):
+        clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000)
+        clf.fit(X[train], y[train])
+        out = []
+        for t in targets:
+            proba = clf.predict_proba(X[t]) if len(t) else np.zeros((0, len(labels)))
+            out.append((clf.classes_[np.argmax(proba, axis=1)] if len(t) else np.array([], dtype=object),
+                        proba.max(axis=1) if len(t) else np.array([])))
+    return out
 
 
 def _macro_f1(y, pred) -> float:
@@ -517,7 +529,10 @@ def simulate(frame: pd.DataFrame, seeds=SIM_SEEDS, steps: int = SIM_STEPS,
     y = {f: frame[f].astype(str).to_numpy(dtype=object) for f in FIELDS}
     cue = {f: cue_labels(frame, f) for f in FIELDS}
     groups = frame["doc_id"].astype(str).to_numpy()
+    from tqdm import tqdm
+
     rows = []
+    bar = tqdm(total=len(seeds) * len(SIM_STRATEGIES), desc="simulate", unit="run", disable=None)
     for seed in seeds:
         pool, test = next(GroupShuffleSplit(n_splits=1, test_size=test_share, random_state=seed)
                           .split(X, groups=groups))
@@ -527,37 +542,36 @@ def simulate(frame: pd.DataFrame, seeds=SIM_SEEDS, steps: int = SIM_STEPS,
         for strategy in SIM_STRATEGIES:
             srng = np.random.RandomState(seed + 1000)
             bought = list(first)
-            for size in sizes:
+            for k, size in enumerate(sizes):
                 rest = np.setdiff1d(pool, bought)
-                need = size - len(bought)
-                if need > 0 and len(rest):
-                    pred, conf = {}, {}
-                    for f in FIELDS:
-                        pred[f], conf[f] = _fit_predict(X, y[f], np.asarray(bought), rest)
-                    if strategy == "random":
-                        pick = srng.permutation(rest)[:need]
-                    elif strategy == "uncertainty":
-                        unc = 1 - np.minimum(conf["theme"], conf["level"])
-                        pick = rest[np.argsort(-unc, kind="stable")[:need]]
-                    else:
-                        unc = 1 - np.minimum(conf["theme"], conf["level"])
-                        dis = sum(((cue[f][rest] != "") & (cue[f][rest] != pred[f])).astype(float)
-                                  for f in FIELDS) / len(FIELDS)
-                        value = unc + DISAGREEMENT_WEIGHT * dis
-                        sub = vectors[rest]
-                        labelled_vecs = vectors[np.asarray(bought)]
-                        seen = np.asarray((sub @ labelled_vecs.T).max(axis=1).toarray()).ravel()
-                        order = diverse_order(value - DIVERSITY_WEIGHT * seen, sub, limit=need)
-                        pick = rest[order]
-                    bought.extend(int(i) for i in pick)
                 row = {"seed": seed, "strategy": strategy, "labels": len(bought),
                        "share": len(bought) / len(pool), "pool": len(pool), "test": len(test)}
-                for f in FIELDS:
-                    p, _ = _fit_predict(X, y[f], np.asarray(bought), test)
-                    row[f"{f}_macro_f1"] = _macro_f1(y[f][test], p)
+                pred, conf = {}, {}
+                for f in FIELDS:  # one model per field: scored on the test documents, then it chooses
+                    (p_test, _), (pred[f], conf[f]) = _fit_predict(X, y[f], np.asarray(bought), [test, rest])
+                    row[f"{f}_macro_f1"] = _macro_f1(y[f][test], p_test)
                 rows.append(row)
+                if k + 1 == len(sizes):
+                    break
+                need = sizes[k + 1] - len(bought)
+                if strategy == "random":
+                    pick = srng.permutation(rest)[:need]
+                elif strategy == "uncertainty":
+                    unc = 1 - np.minimum(conf["theme"], conf["level"])
+                    pick = rest[np.argsort(-unc, kind="stable")[:need]]
+                else:
+                    unc = 1 - np.minimum(conf["theme"], conf["level"])
+                    dis = sum(((cue[f][rest] != "") & (cue[f][rest] != pred[f])).astype(float)
+                              for f in FIELDS) / len(FIELDS)
+                    sub = vectors[rest]
+                    seen = np.asarray((sub @ vectors[np.asarray(bought)].T).max(axis=1).toarray()).ravel()
+                    value = unc + DISAGREEMENT_WEIGHT * dis - DIVERSITY_WEIGHT * seen
+                    pick = rest[diverse_order(value, sub, limit=need)]
+                bought.extend(int(i) for i in pick)
             log.info("seed %d, %s: theme macro-F1 %.3f at %d labels", seed, strategy,
                      rows[-1]["theme_macro_f1"], rows[-1]["labels"])
+            bar.update()
+    bar.close()
     return pd.DataFrame(rows)
 
 
@@ -714,7 +728,7 @@ def card_html(rec: dict, hand_note: str = "", annotator: str = "") -> str:
             v = float(v)
         except (TypeError, ValueError):
             return "–"
-        return "–" if np.isnan(v) else f"{v:.2f}"
+        return "–" if np.isnan(v) else f"{v:.2f}".replace(".", ",")  # svensk decimalkomma
 
     def rules(items):
         return "".join(f"<li>{html.escape(r)}</li>" for r in items)

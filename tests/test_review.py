@@ -17,7 +17,7 @@ from pipeline.classify.corrections import (apply_corrections, confirm_review, lo
                                            review_table, reviewed_count, save_review, set_label)
 from pipeline.errors import PipelineError
 from pipeline.records import Block, Document, columns
-from pipeline.review import (card_html, diverse_order, export_batch, import_batch, label_value, page_image,
+from pipeline.review import (BOX_PADDING, card_html, diverse_order, export_batch, import_batch, label_value, page_image,
                              queue_table, text_vectors)
 from pipeline.storage import read_csv, write_csv
 from tests.pdf_factory import PdfWriter
@@ -259,7 +259,7 @@ def test_page_image_frames_the_block_and_is_cached(tmp_path):
 
     im = Image.open(png).convert("RGB")
     scale = im.width / 595.28
-    x, y = int(box[0] * scale) + 1, int((box[1] + box[3]) / 2 * scale)  # on the left edge of the frame
+    x, y = int((box[0] - BOX_PADDING) * scale) + 1, int((box[1] + box[3]) / 2 * scale)  # the frame's left edge
     r, g, b = im.getpixel((x, y))
     assert r > 150 and g < 100 and b < 100, (r, g, b)
     mtime = png.stat().st_mtime_ns

@@ -24,9 +24,9 @@ Reviewers without widgets::
 
     from pipeline.classify.corrections import confirm_review, review_table, save_review, set_label
     table = review_table(proposals)              # editable theme, level, note columns
-    set_label(table, "p5f1e0c3a2b4d6e8f", level="stat", note="lagändring")  # unknown id: error
+    set_label(table, "p8f4de7e6f41f5d7", level="stat", note="lagändring")  # unknown id: error
     save_review(table, reviewer="AB")            # appends one row per changed field
-    confirm_review(table, ["p0123456789abcdef"], reviewer="AB")  # old = new: confirmed
+    confirm_review(table, ["p8f4de7e6f41f5d7"], reviewer="AB")  # old = new: confirmed
 """
 
 from __future__ import annotations
