@@ -297,7 +297,7 @@ def page_image(proposal: dict, processed_dir: Path, raw_dir: Path,
     box = info["box"]
     tag = "x".join(f"{v:.0f}" for v in box) if box else "utan-ram"
     cache = Path(cache_dir or page_cache_dir())
-    out = cache / f"{(info['sha256'] or src.stem)[:16]}-s{info['page']}-{tag}.png"
+    out = cache / f"{(info['sha256'] or src.stem)[:16]}-s{info['page']}-{tag}-{PAGE_IMAGE_RESOLUTION}dpi.png"
     if out.is_file():
         return out
     import pdfplumber
