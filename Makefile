@@ -30,10 +30,10 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# extract labels proposals with the trained model: train first when labels changed.
-# Training fills the extraction store for the labelled documents (raw/ among them);
-# extract then reads them from it, so nothing is extracted twice.
-extract: models/metadata.json
+# extract labels proposals with the trained model and applies labels/corrections.csv over
+# it; it trains only when no model exists (a saved correction shows at once, no retraining;
+# retrain with `make train`).
+extract: $(if $(wildcard models/metadata.json),,models/metadata.json)
 	$(PY) -m pipeline extract $(if $(JOBS),--jobs $(JOBS))
 
 models/metadata.json: $(wildcard labels/*.csv) pipeline/classify/codebook.yaml

@@ -116,11 +116,32 @@ def _add_evaluate(sub) -> None:
     p.set_defaults(func=_lazy("pipeline.classify.evaluate.evaluate_command"))
 
 
+def _add_review(sub) -> None:
+    p = sub.add_parser("review", help="review labels: spreadsheet batches, queue simulation")
+    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
+    p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
+    p.add_argument("--models", type=Path, default=config.MODELS_DIR)
+    rsub = p.add_subparsers(dest="review_cmd", required=True)
+    e = rsub.add_parser("export", help="next batch of the review queue -> .xlsx with drop-down lists")
+    e.add_argument("--out", type=Path, required=True)
+    e.add_argument("--n", type=int, default=50, help="proposals in the batch (default: 50)")
+    i = rsub.add_parser("import", help="filled .xlsx batch -> labels/corrections.csv (all rows or none)")
+    i.add_argument("file", type=Path)
+    i.add_argument("--reviewer", required=True, help="your name or initials")
+    s = rsub.add_parser("simulate", help="active-learning simulation -> reports/active_learning.*")
+    s.add_argument("--cache", type=Path, default=Path("/tmp/review_sim/labelled.pkl"),
+                   help="pickle of the extracted labelled proposals (made when absent)")
+    s.add_argument("--seeds", type=int, default=3)
+    s.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
+    p.set_defaults(func=_lazy("pipeline.review.review_command"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_extract, _add_segment, _add_models, _add_train, _add_classify, _add_evaluate):
+    for add in (_add_extract, _add_segment, _add_models, _add_train, _add_classify, _add_evaluate,
+                _add_review):
         add(sub)
     return parser
 

@@ -6,6 +6,7 @@ corpus with edge cases (``fixture_processed_dir``).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -112,6 +113,8 @@ def labels_dir(tmp_path) -> Path:
 
 def run_notebook(name: str, cwd: Path, monkeypatch, processed: Path, labels: Path | None = None):
     monkeypatch.setenv("PIPELINE_PROCESSED_DIR", str(processed))
+    # Page images are cached beside the processed folder, not in the repo's build/.
+    monkeypatch.setenv("PIPELINE_PAGE_CACHE_DIR", str(processed.parent / "page_images_cache"))
     if labels is not None:
         monkeypatch.setenv("PIPELINE_LABELS_DIR", str(labels))
     nb = nbformat.read(NOTEBOOKS_DIR / f"{name}.ipynb", as_version=4)
@@ -126,6 +129,7 @@ def _outputs_text(nb) -> str:
         for out in cell.get("outputs", []):
             parts.append(out.get("text", ""))
             parts.append(str(out.get("data", {}).get("text/plain", "")))
+            parts.append(str(out.get("data", {}).get("text/html", "")))
     return "\n".join(parts)
 
 
@@ -155,8 +159,13 @@ def test_review_notebook_runs_and_writes_nothing(cwd, processed_dir, labels_dir,
     assert (repo_log.read_bytes() if repo_log.exists() else None) == repo_before
     assert {p.name: p.read_bytes() for p in processed_dir.iterdir()} == processed_before
     text = _outputs_text(nb)
-    assert "orphan rows" in text
+    assert re.search(r"\(2 rader utan förslag\)", text)  # both rows of labels_dir are orphans here
     assert str(processed_dir / "proposals.csv") in text
+    assert re.search(r"\b\d+ av \d+ granskade\b", text)
+    for part in ("sida", "Kodboken", "Annotatörens notering", "Allmänna regler"):
+        assert part in text, part  # the first card, shown without widgets
+    images = [o for c in nb.cells for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+    assert images, "the first card shows its PDF page"
 
 
 @pytest.mark.parametrize("cwd", [NOTEBOOKS_DIR, config.REPO_ROOT], ids=["from-notebooks", "from-root"])

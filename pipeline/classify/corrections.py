@@ -16,12 +16,17 @@ Appending takes a :class:`filelock.FileLock` on ``corrections.csv.lock`` beside 
 log, so several reviewers (or processes) can save at the same moment. Appends go
 through the csv module (UTF-8, ``\\n`` line ends) and are fsynced.
 
+A *confirmation* is a correction whose ``new`` equals ``old``: the reviewer looked and
+agreed (the notebook's **Bekräfta**). It changes no label but makes the field's
+source ``review`` and counts the proposal as reviewed.
+
 Reviewers without widgets::
 
-    from pipeline.classify.corrections import review_table, save_review
+    from pipeline.classify.corrections import confirm_review, review_table, save_review, set_label
     table = review_table(proposals)              # editable theme, level, note columns
-    table.loc[table.proposal_id == "s-malmo-2018-p012", "level"] = "stat"
+    set_label(table, "p8f4de7e6f41f5d7", level="stat", note="lagändring")  # unknown id: error
     save_review(table, reviewer="AB")            # appends one row per changed field
+    confirm_review(table, ["p8f4de7e6f41f5d7"], reviewer="AB")  # old = new: confirmed
 """
 
 from __future__ import annotations
@@ -51,11 +56,14 @@ LOCK_TIMEOUT_S = 60.0
 
 # Columns of review_table(): what the reviewer sees, then what they edit.
 REVIEW_COLUMNS = [
-    "proposal_id", "doc_id", "actor", "unit", "text", "context",
+    "proposal_id", "doc_id", "actor", "unit", "page", "block_id", "text", "context",
     "current_theme", "theme_confidence", "current_level", "level_confidence",
-    "min_confidence", "needs_review", "theme_source", "level_source",
+    "min_confidence", "needs_review", "theme_source", "level_source", "reviewed",
     "theme", "level", "note",
 ]
+# Where a field's label comes from (``<field>_source``); ``label_source`` is the older
+# per-row column, used when the per-field ones are absent.
+SOURCES = ("hand", "review", "model")
 
 PathLike = Union[str, os.PathLike]
 
@@ -266,8 +274,8 @@ def _as_bool(s: pd.Series) -> pd.Series:
 
 
 def normalise_label_columns(proposals: pd.DataFrame) -> pd.DataFrame:
-    """A copy with the label columns present and typed: theme/level/theme_source/level_source as
-    strings, confidences as floats (NaN where missing), needs_review as bool."""
+    """A copy with the label columns present and typed: theme/level/theme_source/level_source
+    as strings, confidences as floats (NaN where missing), needs_review as bool."""
     df = proposals.copy()
     for col in ("theme", "level", "theme_source", "level_source"):
         if col not in df.columns:
@@ -286,9 +294,9 @@ def apply_corrections(
 
     Returns ``(labelled, orphans)``. In ``labelled`` (a copy; see
     :func:`normalise_label_columns` for the column types) a corrected field gets the
-    reviewer's id and its confidence column is set to 1.0; a proposal with any
-    corrected field gets ``<field>_source = "review"``; a proposal with any corrected
-    field gets ``needs_review = False`` (a
+    reviewer's id, its confidence column is set to 1.0 and its ``<field>_source`` (where
+    that column exists) to ``review``; a proposal with any
+    corrected field gets ``needs_review = False`` (a
     person has looked at it). Uncorrected rows are left as they were. ``orphans`` are
     the log rows (all of them, file order) whose proposal_id is not in ``proposals``,
     e.g. after a re-extraction changed ids; one warning gives their count. The log is
@@ -313,7 +321,8 @@ def apply_corrections(
         hit = mapped.notna()
         df.loc[hit, field] = mapped[hit].astype(str)
         df.loc[hit, f"{field}_confidence"] = 1.0
-        df.loc[hit, f"{field}_source"] = "review"
+        if f"{field}_source" in df.columns:
+            df.loc[hit, f"{field}_source"] = "review"
         corrected |= hit
     df.loc[corrected, "needs_review"] = False
     log.info("applied corrections to %d of %d proposal(s) from %s", int(corrected.sum()), len(df), path)
@@ -361,6 +370,8 @@ def corrected_labels(
 
 def _context(row, parent_text: dict) -> str:
     parts = []
+    if row.get("description"):
+        parts.append(f"Beskrivning: {row['description']}")
     if row.get("section"):
         parts.append(f"Avsnitt: {row['section']}")
     if row.get("intro"):
@@ -373,27 +384,42 @@ def _context(row, parent_text: dict) -> str:
     return " · ".join(parts)
 
 
+def field_source(proposals: pd.DataFrame, field: str) -> pd.Series:
+    """Where ``field``'s label comes from: ``<field>_source`` when present, else ``label_source``."""
+    for col in (f"{field}_source", "label_source"):
+        if col in proposals.columns:
+            return proposals[col].map(_clean).astype(str)
+    return pd.Series("", index=proposals.index, dtype=str)
+
+
 def review_table(proposals: pd.DataFrame) -> pd.DataFrame:
     """The table a reviewer edits, most in need of review first.
 
     One row per proposal with REVIEW_COLUMNS: what the reviewer reads (text, a
-    ``context`` string of section, list intro, parent bullet and level hint), the
-    labels now in force (``current_theme``/``current_level``: the model's, or an
-    earlier review, see ``theme_source``/``level_source``) with confidences, and the editable
+    ``context`` string of description, section, list intro, parent bullet and level
+    hint), the labels now in force (``current_theme``/``current_level``: the model's, a
+    hand label or an earlier review) with confidences, where each comes from
+    (``theme_source``/``level_source``; copied from ``label_source`` when the proposals
+    have no per-field columns), ``reviewed`` (a reviewer has saved or confirmed either
+    field), and the editable
     ``theme``, ``level`` and ``note`` columns initialised to the current labels and ''.
     Sorted by min(theme_confidence, level_confidence), missing confidence first.
     Pass proposals through :func:`apply_corrections` first so earlier reviews show."""
     df = normalise_label_columns(proposals)
-    for col in ("doc_id", "actor", "unit", "text", "section", "intro", "parent_id", "level_hint"):
+    for col in ("doc_id", "actor", "unit", "page", "block_id", "text", "description", "section", "intro",
+                "parent_id", "level_hint"):
         if col not in df.columns:
             df[col] = ""
         df[col] = df[col].map(_clean).astype(str)
     parent_text = dict(zip(df["proposal_id"].astype(str), df["text"]))
+    sources = {f: field_source(df, f) for f in FIELDS}
     table = pd.DataFrame({
         "proposal_id": df["proposal_id"].astype(str),
         "doc_id": df["doc_id"],
         "actor": df["actor"],
         "unit": df["unit"],
+        "page": pd.to_numeric(df["page"], errors="coerce").astype("Int64"),
+        "block_id": df["block_id"],
         "text": df["text"],
         "context": [_context(r, parent_text) for r in df.to_dict("records")],
         "current_theme": df["theme"],
@@ -402,8 +428,9 @@ def review_table(proposals: pd.DataFrame) -> pd.DataFrame:
         "level_confidence": df["level_confidence"],
         "min_confidence": df[["theme_confidence", "level_confidence"]].min(axis=1, skipna=False),
         "needs_review": df["needs_review"],
-        "theme_source": df["theme_source"],
-        "level_source": df["level_source"],
+        "theme_source": sources["theme"],
+        "level_source": sources["level"],
+        "reviewed": (sources["theme"] == "review") | (sources["level"] == "review"),
         "theme": df["theme"],
         "level": df["level"],
         "note": "",
@@ -433,6 +460,70 @@ def changed_fields(edited: pd.DataFrame, note_col: str = "note") -> list[dict]:
     return rows
 
 
+def _rows_of(table: pd.DataFrame, proposal_id: str) -> pd.Index:
+    """Index labels of the rows of ``table`` with ``proposal_id``; PipelineError (Swedish) if none."""
+    pid = _clean(proposal_id)
+    idx = table.index[table["proposal_id"].map(_clean) == pid]
+    if not len(idx):
+        raise PipelineError(f"förslaget '{pid}' finns inte i granskningstabellen; inget ändrades "
+                            "(se kolumnen proposal_id för giltiga id:n)")
+    return idx
+
+
+def _check_new_labels(rows: list[dict]) -> None:
+    """Swedish PipelineError for a label id outside the codebook, before anything is written."""
+    cb = load_codebook()
+    for r in rows:
+        allowed = cb.ids(r["field"])
+        name = "temat" if r["field"] == "theme" else "nivån"
+        if not r["new"]:
+            raise PipelineError(f"förslag {r['proposal_id']}: {name} saknas; välj ett värde först. Inget sparades")
+        if r["new"] not in allowed:
+            raise PipelineError(f"förslag {r['proposal_id']}: {name} '{r['new']}' finns inte i kodboken "
+                                f"(giltiga: {', '.join(allowed)}); inget sparades")
+
+
+def set_label(table: pd.DataFrame, proposal_id: str, theme: Optional[str] = None,
+              level: Optional[str] = None, note: Optional[str] = None) -> None:
+    """Edit one proposal of a :func:`review_table` in place (save with :func:`save_review`).
+
+    An id that matches no row raises PipelineError, so a typo is never saved as
+    "0 corrections"; a label outside the codebook raises too. Nothing is written."""
+    idx = _rows_of(table, proposal_id)
+    rows = [{"proposal_id": _clean(proposal_id), "field": f, "new": _clean(v)}
+            for f, v in (("theme", theme), ("level", level)) if v is not None]
+    _check_new_labels(rows)
+    for r in rows:
+        table.loc[idx, r["field"]] = r["new"]
+    if note is not None:
+        table.loc[idx, "note"] = _clean(note)
+
+
+def _mark_saved(edited: pd.DataFrame, rows: list[dict]) -> None:
+    """Make what was saved current in ``edited`` (so a repeated save is a no-op)."""
+    saved = {(r["proposal_id"], r["field"]): r["new"] for r in rows}
+    ids = edited["proposal_id"].map(_clean)
+    for field in FIELDS:
+        for idx, pid in ids.items():
+            if (pid, field) in saved:
+                edited.at[idx, f"current_{field}"] = saved[(pid, field)]
+                for col, value in ((f"{field}_confidence", 1.0), ("label_source", "review"),
+                                   (f"{field}_source", "review"), ("needs_review", False), ("reviewed", True)):
+                    if col in edited.columns:
+                        edited.at[idx, col] = value
+
+
+def _append_review(rows: list[dict], reviewer: str, path: Optional[PathLike]) -> int:
+    reviewer = _clean(reviewer)
+    if not reviewer:
+        raise PipelineError("ange granskare (reviewer=, ditt namn eller dina initialer); inget sparades")
+    _check_new_labels(rows)
+    now = utc_now()
+    for r in rows:
+        r.update(reviewer=reviewer, timestamp=now)
+    return append_corrections(rows, path)
+
+
 def save_review(
     edited: pd.DataFrame, reviewer: str, note_col: str = "note", path: Optional[PathLike] = None
 ) -> int:
@@ -443,34 +534,50 @@ def save_review(
     ``labels/corrections.csv``), all with the same UTC timestamp. Nothing is written
     when nothing changed. Invalid ids raise PipelineError and nothing is written.
     After saving, ``edited`` is updated in place (``current_*`` = saved value,
-    ``<field>_source`` = review, confidence 1.0, ``needs_review`` False), so calling
-    save_review again with the same table appends nothing. Returns rows appended."""
-    reviewer = _clean(reviewer)
-    if not reviewer:
-        raise PipelineError("save_review: give reviewer= (your name or initials)")
+    ``<field>_source`` = review, confidence 1.0, ``needs_review``
+    False, ``reviewed`` True), so calling save_review again with the same table
+    appends nothing. Returns rows appended. To pick rows by id use :func:`set_label`,
+    which refuses an id that matches no row."""
+    if not _clean(reviewer):
+        raise PipelineError("ange granskare (reviewer=, ditt namn eller dina initialer); inget sparades")
     rows = changed_fields(edited, note_col)
     if not rows:
-        log.info("save_review: no changed labels, nothing written")
+        log.info("inga ändrade etiketter; inget sparades")
         return 0
-    now = utc_now()
-    for r in rows:
-        r.update(reviewer=reviewer, timestamp=now)
-    n = append_corrections(rows, path)
-
-    # Mark what was saved as current, so a repeated call is a no-op.
-    saved = {(r["proposal_id"], r["field"]): r["new"] for r in rows}
-    ids = edited["proposal_id"].map(_clean)
-    for field in FIELDS:
-        for idx, pid in ids.items():
-            if (pid, field) in saved:
-                edited.at[idx, f"current_{field}"] = saved[(pid, field)]
-                if f"{field}_confidence" in edited.columns:
-                    edited.at[idx, f"{field}_confidence"] = 1.0
-                if f"{field}_source" in edited.columns:
-                    edited.at[idx, f"{field}_source"] = "review"
-                if "needs_review" in edited.columns:
-                    edited.at[idx, "needs_review"] = False
+    n = _append_review(rows, reviewer, path)
+    _mark_saved(edited, rows)
     return n
+
+
+def confirm_review(
+    edited: pd.DataFrame, proposal_ids, reviewer: str, note_col: str = "note", path: Optional[PathLike] = None
+) -> int:
+    """**Bekräfta**: save the labels shown for these proposals as reviewed.
+
+    For each id and each field one correction is appended: ``old`` =
+    ``current_<field>``, ``new`` = the table's ``theme``/``level`` (so an untouched card
+    gives ``old = new``, a confirmation; an edited one saves the edit). An id that
+    matches no row raises PipelineError and nothing is written. Returns rows appended."""
+    if isinstance(proposal_ids, str):
+        proposal_ids = [proposal_ids]
+    rows = []
+    for pid in proposal_ids:
+        for idx in _rows_of(edited, pid)[:1]:
+            rec = edited.loc[idx]
+            for field in FIELDS:
+                rows.append({"proposal_id": _clean(rec["proposal_id"]), "field": field,
+                             "old": _clean(rec[f"current_{field}"]), "new": _clean(rec[field]),
+                             "note": _clean(rec.get(note_col, "")) if note_col else ""})
+    if not rows:
+        return 0
+    n = _append_review(rows, reviewer, path)
+    _mark_saved(edited, rows)
+    return n
+
+
+def reviewed_count(table: pd.DataFrame) -> tuple[int, int]:
+    """(reviewed, total) proposals of a :func:`review_table`, for "x av n granskade"."""
+    return int(table["reviewed"].astype(bool).sum()), len(table)
 
 
 def label_choices(field: str) -> list[tuple[str, str]]:
@@ -484,7 +591,7 @@ def label_choices(field: str) -> list[tuple[str, str]]:
 
 __all__ = [
     "CORRECTIONS_COLUMNS", "REVIEW_COLUMNS", "append_corrections", "apply_corrections",
-    "changed_fields", "corrected_labels", "default_corrections_path", "label_choices",
-    "latest_corrections", "load_corrections", "lock_path", "normalise_label_columns",
-    "review_table", "save_review", "utc_now",
+    "changed_fields", "confirm_review", "corrected_labels", "default_corrections_path", "field_source",
+    "label_choices", "latest_corrections", "load_corrections", "lock_path", "normalise_label_columns",
+    "review_table", "reviewed_count", "save_review", "set_label", "utc_now",
 ]

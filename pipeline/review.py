@@ -1,0 +1,757 @@
+"""Reviewing labels: the review queue, the card's extras, spreadsheet review, and the
+active-learning simulation that measures the queue.
+
+``python -m pipeline review export|import|simulate`` (see :func:`review_command`).
+
+**The queue** (:func:`queue_table`) orders proposals by the value of a reviewer's label:
+
+* *uncertainty*: ``1 - min(theme confidence, level confidence)`` of the out-of-fold
+  prediction (``models/oof_predictions.csv``, written by ``make train``) where there is
+  one, else of the label in force (a proposal whose confidence is missing counts as
+  fully uncertain);
+* *disagreement*: the share of the two fields where the prediction disagrees with the
+  codebook cue baseline (the label whose cue words match most, when one label matches
+  most; :mod:`pipeline.classify.evaluate`) or with the hand/review label in force;
+* *diversity*: greedily, each next item is the one with the highest
+  ``value - DIVERSITY_WEIGHT * (max TF-IDF cosine similarity to the items already
+  queued)``, so twenty near-identical bullets do not follow each other.
+
+Reviewed proposals (a correction or confirmation in ``labels/corrections.csv``) go
+last. :func:`simulate` measures the ordering on the hand-labelled data.
+
+**Spreadsheet review**: :func:`export_batch` writes the next ``n`` unreviewed proposals
+of the queue to an ``.xlsx`` with drop-down lists (openpyxl ``DataValidation``) for
+``theme`` and ``level``; :func:`import_batch` appends the filled rows to the corrections
+log through :func:`pipeline.classify.corrections.append_corrections` (same validation,
+same lock), all rows or none.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from pipeline import config
+from pipeline.classify.codebook import load_codebook
+from pipeline.classify.corrections import (FIELDS, _clean, append_corrections, apply_corrections,
+                                           default_corrections_path, field_source, review_table)
+from pipeline.errors import PipelineError
+from pipeline.storage import atomic_write_bytes, atomic_write_text, read_csv
+
+log = logging.getLogger(__name__)
+
+OOF_FILE = "oof_predictions.csv"
+RULES_PATH = Path(__file__).parent / "classify" / "decision_rules.yaml"
+# Weights of the queue's value; see the module docstring. Chosen on the simulation
+# (reports/active_learning.md), not tuned per document.
+DISAGREEMENT_WEIGHT = 0.5
+DIVERSITY_WEIGHT = 0.5
+EXPORT_SHEET = "Granska"
+CODES_SHEET = "Koder"
+EXPORT_COLUMNS = ["proposal_id", "doc_id", "page", "text", "context", "current_theme", "current_level",
+                  "theme", "level", "note"]
+PAGE_IMAGE_RESOLUTION = 96
+# Points added around the block box, so the frame does not cut through the first line.
+BOX_PADDING = 3.0
+
+
+def page_cache_dir() -> Path:
+    """Where rendered page images are cached: ``build/page_images`` (git-ignored), or
+    ``$PIPELINE_PAGE_CACHE_DIR``."""
+    env = os.environ.get("PIPELINE_PAGE_CACHE_DIR")
+    return Path(env) if env else config.REPO_ROOT / "build" / "page_images"
+
+
+# ---------------------------------------------------------------------- inputs
+
+
+def load_oof(models_dir: Optional[Path] = None) -> Optional[pd.DataFrame]:
+    """``models/oof_predictions.csv`` (proposal_id, doc_sha256, theme_oof,
+    theme_oof_confidence, level_oof, level_oof_confidence) or None when absent."""
+    path = Path(models_dir or config.MODELS_DIR) / OOF_FILE
+    if not path.is_file():
+        return None
+    oof = read_csv(path)
+    for f in FIELDS:
+        oof[f"{f}_oof_confidence"] = pd.to_numeric(oof[f"{f}_oof_confidence"], errors="coerce")
+    return oof
+
+
+def load_labelled(processed_dir: Optional[Path] = None, corrections_path: Optional[Path] = None) -> pd.DataFrame:
+    """``processed/proposals.csv`` with the corrections log applied (read only)."""
+    path = Path(processed_dir or config.PROCESSED_DIR) / "proposals.csv"
+    if not path.is_file():
+        raise PipelineError(f"{path} saknas: kör `make extract` först")
+    labelled, _ = apply_corrections(read_csv(path), corrections_path or default_corrections_path())
+    return labelled
+
+
+# ---------------------------------------------------------------------- the queue
+
+
+def cue_labels(frame: pd.DataFrame, field: str) -> np.ndarray:
+    """The cue baseline's label per row, or '' where no label's cues match most alone."""
+    from pipeline.classify.features import codebook_cues, cue_match_counts, prepare_input
+
+    X = prepare_input(frame)
+    texts = (X["text"] + " " + X["section"] + " " + X["intro"]).tolist()
+    table = codebook_cues(field)
+    labels = np.asarray([lab for lab, _ in table], dtype=object)
+    counts = cue_match_counts(texts, table)
+    out = np.full(len(texts), "", dtype=object)
+    if counts.size:
+        top = counts.max(axis=1)
+        unique = (counts == top[:, None]).sum(axis=1) == 1
+        hit = (top > 0) & unique
+        out[hit] = labels[np.argmax(counts[hit], axis=1)]
+    return out
+
+
+def text_vectors(texts):
+    """Unit-length TF-IDF rows (character 3-5-grams within words) for cosine similarity."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    texts = [t or "" for t in texts]
+    if not any(t.strip() for t in texts):
+        from scipy.sparse import csr_matrix
+
+        return csr_matrix((len(texts), 1))
+    return TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(texts)
+
+
+def diverse_order(value: np.ndarray, vectors, weight: float = DIVERSITY_WEIGHT,
+                  already=None, limit: Optional[int] = None) -> list[int]:
+    """Greedy order: next = argmax(value - weight * max cosine similarity to the items
+    ordered so far and to ``already`` (row indices counted as queued before)).
+    Ties go to the lower index; ``limit`` stops early (the rest is left out)."""
+    n = len(value)
+    limit = n if limit is None else min(limit, n)
+    maxsim = np.zeros(n)
+    for j in (already if already is not None else []):
+        maxsim = np.maximum(maxsim, (vectors @ vectors[j].T).toarray().ravel())
+    free = np.ones(n, dtype=bool)
+    order = []
+    for _ in range(limit):
+        score = np.where(free, value - weight * maxsim, -np.inf)
+        i = int(np.argmax(score))
+        order.append(i)
+        free[i] = False
+        maxsim = np.maximum(maxsim, (vectors @ vectors[i].T).toarray().ravel())
+    return order
+
+
+def label_value(labelled: pd.DataFrame, oof: Optional[pd.DataFrame] = None) -> pd.DataFrame:
+    """Per proposal (index of ``labelled``): ``uncertainty``, ``disagreement``, ``value``.
+
+    See the module docstring. ``labelled`` is proposals with labels (and corrections)."""
+    df = labelled.reset_index(drop=True)
+    pred, conf = {}, {}
+    for f in FIELDS:
+        pred[f] = df[f].map(_clean).astype(str).to_numpy(dtype=object)
+        conf[f] = pd.to_numeric(df.get(f"{f}_confidence"), errors="coerce").to_numpy(dtype=float) \
+            if f"{f}_confidence" in df.columns else np.full(len(df), np.nan)
+    if oof is not None and len(oof):
+        keys = ["proposal_id"] + (["doc_sha256"] if "doc_sha256" in df.columns and "doc_sha256" in oof else [])
+        o = df[keys].merge(oof.drop_duplicates(keys, keep="last"), on=keys, how="left")
+        for f in FIELDS:
+            has = o[f"{f}_oof"].notna().to_numpy() & (o[f"{f}_oof"].astype(str) != "").to_numpy()
+            pred[f] = np.where(has, o[f"{f}_oof"].astype(str).to_numpy(dtype=object), pred[f])
+            conf[f] = np.where(has, o[f"{f}_oof_confidence"].to_numpy(dtype=float), conf[f])
+            # A label a person set or confirmed is known, whatever the model says.
+    uncertainty = 1.0 - np.nanmin(np.vstack([np.nan_to_num(conf[f], nan=0.0) for f in FIELDS]), axis=0)
+    dis = np.zeros(len(df))
+    for f in FIELDS:
+        cue = cue_labels(df, f)
+        current = df[f].map(_clean).astype(str).to_numpy(dtype=object)
+        source = field_source(df, f).to_numpy(dtype=object)
+        person = np.isin(source, ["hand", "review"])
+        dis += ((cue != "") & (cue != pred[f])) | (person & (current != pred[f]))
+    dis = dis / len(FIELDS)
+    return pd.DataFrame({"uncertainty": uncertainty, "disagreement": dis,
+                         "value": uncertainty + DISAGREEMENT_WEIGHT * dis}, index=labelled.index)
+
+
+def queue_table(labelled: pd.DataFrame, oof: Optional[pd.DataFrame] = None) -> pd.DataFrame:
+    """The review table (:func:`review_table`) in queue order, with ``queue_rank`` (1 =
+    review first), ``uncertainty``, ``disagreement`` and ``value``; reviewed proposals last."""
+    table = review_table(labelled)
+    lab = labelled.assign(proposal_id=labelled["proposal_id"].map(_clean))
+    val = label_value(lab.reset_index(drop=True), oof)
+    val.index = lab["proposal_id"].to_numpy()
+    val = val[~val.index.duplicated(keep="first")]
+    for col in val.columns:
+        table[col] = table["proposal_id"].map(val[col]).astype(float)
+    todo = np.flatnonzero(~table["reviewed"].to_numpy(dtype=bool))
+    done = np.flatnonzero(table["reviewed"].to_numpy(dtype=bool))
+    order = []
+    if len(todo):
+        vectors = text_vectors(table["text"].iloc[todo].tolist())
+        order = [int(todo[i]) for i in diverse_order(table["value"].iloc[todo].to_numpy(), vectors)]
+    table = table.iloc[order + list(done)].reset_index(drop=True)
+    table.insert(0, "queue_rank", np.arange(1, len(table) + 1))
+    return table
+
+
+# ---------------------------------------------------------------------- the card
+
+
+@lru_cache(maxsize=1)
+def decision_rules() -> dict:
+    """The Swedish decision rules of the card (``classify/decision_rules.yaml``)."""
+    return yaml.safe_load(RULES_PATH.read_text(encoding="utf-8"))
+
+
+def codebook_card(theme: str, level: str = "") -> dict:
+    """Swedish text for a card: the theme's name, definition and rules; the level's name,
+    definition and the level rules; the general rules. Unknown ids give empty texts."""
+    cb = load_codebook()
+    rules = decision_rules()
+    th = next((t for t in cb.themes if t.id == theme), None)
+    lv = next((x for x in cb.levels if x.id == level), None)
+    return {
+        "theme_name": th.name if th else "", "theme_definition": th.description if th else "",
+        "theme_rules": list(rules.get("themes", {}).get(theme, [])),
+        "general_rules": list(rules.get("general", [])),
+        "level_name": lv.name if lv else "", "level_definition": lv.description if lv else "",
+        "level_rules": list(rules.get("level", [])),
+    }
+
+
+def hand_notes(labels_dir: Optional[Path] = None) -> pd.DataFrame:
+    """``proposal_id, annotator, note`` of ``labels/labels.csv`` (empty frame if absent)."""
+    path = Path(labels_dir or config.LABELS_DIR) / "labels.csv"
+    cols = ["proposal_id", "annotator", "note"]
+    if not path.is_file():
+        return pd.DataFrame(columns=cols)
+    df = read_csv(path)
+    for c in cols:
+        if c not in df.columns:
+            df[c] = ""
+    return df[cols].fillna("").drop_duplicates("proposal_id", keep="last").reset_index(drop=True)
+
+
+def proposal_box(proposal: dict, processed_dir: Path) -> Optional[dict]:
+    """Source file, format, sha256, page and box (x0, top, x1, bottom) of a proposal's
+    block, from documents.csv and blocks.csv; None when unknown."""
+    processed_dir = Path(processed_dir)
+    docs = _read_cached(processed_dir / "documents.csv")
+    blocks = _read_cached(processed_dir / "blocks.csv")
+    doc = docs[docs["doc_id"] == _clean(proposal.get("doc_id"))]
+    if doc.empty:
+        return None
+    blk = blocks[(blocks["doc_id"] == _clean(proposal.get("doc_id")))
+                 & (blocks["block_id"] == _clean(proposal.get("block_id")))]
+    d = doc.iloc[0]
+    out = {"source_file": d.get("source_file", ""), "format": d.get("format", ""), "sha256": d.get("sha256", ""),
+           "page": _int(proposal.get("page")), "box": None}
+    if not blk.empty:
+        b = blk.iloc[0]
+        out["page"] = _int(b.get("page")) or out["page"]
+        try:
+            out["box"] = tuple(float(b[c]) for c in ("x0", "top", "x1", "bottom"))
+        except (KeyError, TypeError, ValueError):
+            out["box"] = None
+        if out["box"] and any(np.isnan(out["box"])):
+            out["box"] = None
+    return out
+
+
+def _int(v) -> Optional[int]:
+    try:
+        return int(float(v))
+    except (TypeError, ValueError):
+        return None
+
+
+@lru_cache(maxsize=8)
+def _read_cached_key(path: str, mtime: float) -> pd.DataFrame:
+    return read_csv(Path(path))
+
+
+def _read_cached(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        return pd.DataFrame(columns=["doc_id", "block_id"])
+    return _read_cached_key(str(path), path.stat().st_mtime)
+
+
+def page_image(proposal: dict, processed_dir: Path, raw_dir: Path,
+               cache_dir: Optional[Path] = None) -> Optional[Path]:
+    """PNG of the proposal's PDF page with its block framed in red, rendered with
+    pdfplumber's ``page.to_image()`` and cached (``cache_dir``, default
+    :func:`page_cache_dir`); None for a non-PDF document or a missing file/page."""
+    info = proposal_box(proposal, processed_dir)
+    if not info or info["format"] != "pdf" or not info["page"]:
+        return None
+    src = Path(raw_dir) / info["source_file"]
+    if not src.is_file():
+        log.warning("källfilen %s finns inte: ingen sidbild", src)
+        return None
+    box = info["box"]
+    tag = "x".join(f"{v:.0f}" for v in box) if box else "utan-ram"
+    cache = Path(cache_dir or page_cache_dir())
+    out = cache / f"{(info['sha256'] or src.stem)[:16]}-s{info['page']}-{tag}-{PAGE_IMAGE_RESOLUTION}dpi.png"
+    if out.is_file():
+        return out
+    import pdfplumber
+
+    with pdfplumber.open(src) as pdf:
+        if not 1 <= info["page"] <= len(pdf.pages):
+            return None
+        im = pdf.pages[info["page"] - 1].to_image(resolution=PAGE_IMAGE_RESOLUTION)
+        if box:
+            page = pdf.pages[info["page"] - 1]
+            box = (max(0.0, box[0] - BOX_PADDING), max(0.0, box[1] - BOX_PADDING),
+                   min(float(page.width), box[2] + BOX_PADDING), min(float(page.height), box[3] + BOX_PADDING))
+            im.draw_rect(box, stroke=(220, 0, 0), fill=(220, 0, 0, 40), stroke_width=3)
+        buf = io.BytesIO()
+        im.save(buf, format="PNG")
+    atomic_write_bytes(out, buf.getvalue())
+    return out
+
+
+# ---------------------------------------------------------------------- spreadsheet review
+
+
+def export_batch(out: Path, n: int = 50, processed_dir: Optional[Path] = None,
+                 corrections_path: Optional[Path] = None, models_dir: Optional[Path] = None) -> int:
+    """Write the next ``n`` unreviewed proposals of the queue to ``out`` (.xlsx).
+
+    Sheet ``Granska``: EXPORT_COLUMNS; the reviewer fills ``theme``, ``level`` (drop-down
+    lists of the codebook ids) and ``note``. Sheet ``Koder``: the ids with Swedish names.
+    Returns the number of proposals written."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if n < 1:
+        raise PipelineError("--n måste vara minst 1")
+    table = queue_table(load_labelled(processed_dir, corrections_path), load_oof(models_dir))
+    props = read_csv(Path(processed_dir or config.PROCESSED_DIR) / "proposals.csv")
+    page_of = dict(zip(props["proposal_id"], props.get("page", pd.Series("", index=props.index))))
+    batch = table[~table["reviewed"]].head(n)
+    cb = load_codebook()
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = EXPORT_SHEET
+    ws.append(EXPORT_COLUMNS)
+    for c in ws[1]:
+        c.font = Font(bold=True)
+    for rec in batch.to_dict("records"):
+        page = _int(page_of.get(rec["proposal_id"]))
+        ws.append([rec["proposal_id"], rec["doc_id"], page, rec["text"], rec["context"],
+                   rec["current_theme"], rec["current_level"], "", "", ""])
+    codes = wb.create_sheet(CODES_SHEET)
+    codes.append(["tema", "temanamn", "nivå", "nivånamn"])
+    for i in range(max(len(cb.themes), len(cb.levels))):
+        t = cb.themes[i] if i < len(cb.themes) else None
+        lv = cb.levels[i] if i < len(cb.levels) else None
+        codes.append([t.id if t else None, t.name if t else None, lv.id if lv else None, lv.name if lv else None])
+    last = max(2, len(batch) + 1)
+    col = {name: chr(ord("A") + i) for i, name in enumerate(EXPORT_COLUMNS)}
+    for field, code_col, count, what in (("theme", "A", len(cb.themes), "tema"),
+                                         ("level", "C", len(cb.levels), "nivå")):
+        dv = DataValidation(type="list", formula1=f"{CODES_SHEET}!${code_col}$2:${code_col}${count + 1}",
+                            allow_blank=True, showErrorMessage=True, errorTitle="Ogiltigt värde",
+                            error=f"Välj ett {what}-id ur listan (bladet {CODES_SHEET}).")
+        ws.add_data_validation(dv)
+        dv.add(f"{col[field]}2:{col[field]}{last}")
+    widths = {"proposal_id": 20, "doc_id": 28, "page": 6, "text": 60, "context": 60, "current_theme": 22,
+              "current_level": 12, "theme": 24, "level": 12, "note": 40}
+    for name, w in widths.items():
+        ws.column_dimensions[col[name]].width = w
+    for row in ws.iter_rows(min_row=2):
+        for c in row:
+            c.alignment = Alignment(wrap_text=True, vertical="top")
+    ws.freeze_panes = "B2"
+    buf = io.BytesIO()
+    wb.save(buf)
+    atomic_write_bytes(Path(out), buf.getvalue())
+    log.info("%d förslag att granska skrivna till %s", len(batch), out)
+    return len(batch)
+
+
+def read_batch(path: Path) -> pd.DataFrame:
+    """The ``Granska`` sheet of a filled batch as strings, with ``row`` = the sheet's row number."""
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    if not path.is_file():
+        raise PipelineError(f"{path} finns inte")
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # not an xlsx, damaged
+        raise PipelineError(f"{path} kan inte läsas som .xlsx ({exc}); inget sparades") from None
+    ws = wb[EXPORT_SHEET] if EXPORT_SHEET in wb.sheetnames else wb.worksheets[0]
+    rows = list(ws.iter_rows(values_only=True))
+    wb.close()
+    if not rows:
+        raise PipelineError(f"{path}: bladet {ws.title} är tomt; inget sparades")
+    header = [_clean(h) for h in rows[0]]
+    missing = [c for c in ("proposal_id", "theme", "level", "note") if c not in header]
+    if missing:
+        raise PipelineError(f"{path}: kolumn(er) saknas: {', '.join(missing)}; inget sparades")
+    recs = []
+    for i, cells in enumerate(rows[1:], start=2):
+        rec = {h: _clean(v) for h, v in zip(header, cells) if h}
+        if not any(rec.values()):
+            continue
+        rec["row"] = i
+        recs.append(rec)
+    return pd.DataFrame(recs, columns=[*header, "row"]).fillna("")
+
+
+def import_batch(path: Path, reviewer: str, processed_dir: Optional[Path] = None,
+                 corrections_path: Optional[Path] = None) -> int:
+    """Append the filled rows of a batch to the corrections log; returns rows appended.
+
+    A row counts when its ``theme`` or ``level`` is filled; each filled field becomes one
+    correction with ``old`` = the label in force now (equal to ``new`` for a
+    confirmation) and the row's note. Every row is checked first: an id not in the
+    proposals or a label outside the codebook is an error naming the sheet rows, and
+    nothing is written."""
+    reviewer = _clean(reviewer)
+    if not reviewer:
+        raise PipelineError("ange --reviewer (ditt namn eller dina initialer); inget sparades")
+    sheet = read_batch(path)
+    labelled = load_labelled(processed_dir, corrections_path).drop_duplicates("proposal_id", keep="first")
+    current = labelled.set_index(labelled["proposal_id"].map(_clean))
+    cb = load_codebook()
+    errors, rows = [], []
+    for rec in sheet.to_dict("records"):
+        pid = rec.get("proposal_id", "")
+        filled = [f for f in FIELDS if rec.get(f, "")]
+        if not filled:
+            continue
+        if pid not in current.index:
+            errors.append(f"rad {rec['row']}: förslaget '{pid}' finns inte bland förslagen")
+            continue
+        bad = False
+        for f in filled:
+            if rec[f] not in cb.ids(f):
+                name = "tema" if f == "theme" else "nivå"
+                errors.append(f"rad {rec['row']}: {name} '{rec[f]}' finns inte i kodboken")
+                bad = True
+        if bad:
+            continue
+        for f in filled:
+            rows.append({"proposal_id": pid, "field": f, "old": _clean(current.at[pid, f]), "new": rec[f],
+                         "reviewer": reviewer, "note": rec.get("note", "")})
+    if errors:
+        raise PipelineError(f"{path}: {len(errors)} ogiltig(a) rad(er), inget sparades: " + "; ".join(errors))
+    if not rows:
+        log.info("%s: inga ifyllda rader; inget sparades", path)
+        return 0
+    n = append_corrections(rows, corrections_path or default_corrections_path())
+    log.info("%d korrigering(ar) från %s sparade (granskare %s)", n, path, reviewer)
+    return n
+
+
+# ---------------------------------------------------------------------- simulation
+
+SIM_SEEDS = (0, 1, 2)
+SIM_STEPS = 20  # labels are bought in 5 % steps of the pool
+SIM_TEST_SHARE = 0.3
+SIM_STRATEGIES = ("random", "uncertainty", "queue")
+
+
+def _sim_features(frame: pd.DataFrame):
+    """Simple, cheap features: word 1-2-grams + char_wb 3-5-grams of the text, context
+    words, and the codebook cue counts (the same cues the pipeline's model uses)."""
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pipeline.classify.features import CueCounts, prepare_input
+
+    X = prepare_input(frame)
+    ctx = (X["section"] + " " + X["intro"]).tolist()
+    blocks = [
+        TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1).fit_transform(X["text"]),
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True).fit_transform(X["text"]),
+        0.5 * TfidfVectorizer(sublinear_tf=True).fit_transform(ctx),
+        3.0 * csr_matrix(CueCounts().fit(X).transform(X)),
+    ]
+    return hstack(blocks).tocsr()
+
+
+def _fit_predict(X, y, train, targets):
+    """LogisticRegression on the ``train`` rows; (predicted labels, top probability) for
+    each row-index array of ``targets``."""
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    labels = np.unique(y[train])
+    if len(labels) == 1:
+        return [(np.full(len(t), labels[0], dtype=object), np.ones(len(t))) for t in targets]
+    with threadpool_limits(limits=1, user_api="blas"):
+        clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000)
+        clf.fit(X[train], y[train])
+        out = []
+        for t in targets:
+            proba = clf.predict_proba(X[t]) if len(t) else np.zeros((0, len(labels)))
+            out.append((clf.classes_[np.argmax(proba, axis=1)] if len(t) else np.array([], dtype=object),
+                        proba.max(axis=1) if len(t) else np.array([])))
+    return out
+
+
+def _macro_f1(y, pred) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y, pred, labels=sorted(set(y)), average="macro", zero_division=0))
+
+
+def simulate(frame: pd.DataFrame, seeds=SIM_SEEDS, steps: int = SIM_STEPS,
+             test_share: float = SIM_TEST_SHARE) -> pd.DataFrame:
+    """Simulated review of hand-labelled proposals: macro-F1 on held-out documents
+    against labels spent, for random order, plain uncertainty and the queue's order.
+
+    Per seed the documents are split (GroupShuffleSplit) into a pool and a test set.
+    Labels are bought in ``steps`` equal steps of the pool; the first step is random
+    (the same for every strategy); after each step a model per field is trained on the
+    labels bought, scored on the test documents, and chooses the next step from the
+    rest of the pool: ``random``; ``uncertainty`` = lowest min(theme, level) top
+    probability; ``queue`` = :func:`label_value`'s value (uncertainty + cue
+    disagreement) with :func:`diverse_order` against the labels already bought.
+    Returns one row per (seed, strategy, step)."""
+    from sklearn.model_selection import GroupShuffleSplit
+
+    frame = frame.reset_index(drop=True)
+    X = _sim_features(frame)
+    vectors = text_vectors(frame["text"].tolist())
+    y = {f: frame[f].astype(str).to_numpy(dtype=object) for f in FIELDS}
+    cue = {f: cue_labels(frame, f) for f in FIELDS}
+    groups = frame["doc_id"].astype(str).to_numpy()
+    from tqdm import tqdm
+
+    rows = []
+    bar = tqdm(total=len(seeds) * len(SIM_STRATEGIES), desc="simulate", unit="run", disable=None)
+    for seed in seeds:
+        pool, test = next(GroupShuffleSplit(n_splits=1, test_size=test_share, random_state=seed)
+                          .split(X, groups=groups))
+        rng = np.random.RandomState(seed)
+        sizes = np.unique(np.round(np.linspace(len(pool) / steps, len(pool), steps)).astype(int))
+        first = rng.permutation(pool)[: sizes[0]]
+        for strategy in SIM_STRATEGIES:
+            srng = np.random.RandomState(seed + 1000)
+            bought = list(first)
+            for k, size in enumerate(sizes):
+                rest = np.setdiff1d(pool, bought)
+                row = {"seed": seed, "strategy": strategy, "labels": len(bought),
+                       "share": len(bought) / len(pool), "pool": len(pool), "test": len(test)}
+                pred, conf = {}, {}
+                for f in FIELDS:  # one model per field: scored on the test documents, then it chooses
+                    (p_test, _), (pred[f], conf[f]) = _fit_predict(X, y[f], np.asarray(bought), [test, rest])
+                    row[f"{f}_macro_f1"] = _macro_f1(y[f][test], p_test)
+                rows.append(row)
+                if k + 1 == len(sizes):
+                    break
+                need = sizes[k + 1] - len(bought)
+                if strategy == "random":
+                    pick = srng.permutation(rest)[:need]
+                elif strategy == "uncertainty":
+                    unc = 1 - np.minimum(conf["theme"], conf["level"])
+                    pick = rest[np.argsort(-unc, kind="stable")[:need]]
+                else:
+                    unc = 1 - np.minimum(conf["theme"], conf["level"])
+                    dis = sum(((cue[f][rest] != "") & (cue[f][rest] != pred[f])).astype(float)
+                              for f in FIELDS) / len(FIELDS)
+                    sub = vectors[rest]
+                    seen = np.asarray((sub @ vectors[np.asarray(bought)].T).max(axis=1).toarray()).ravel()
+                    value = unc + DISAGREEMENT_WEIGHT * dis - DIVERSITY_WEIGHT * seen
+                    pick = rest[diverse_order(value, sub, limit=need)]
+                bought.extend(int(i) for i in pick)
+            log.info("seed %d, %s: theme macro-F1 %.3f at %d labels", seed, strategy,
+                     rows[-1]["theme_macro_f1"], rows[-1]["labels"])
+            bar.update()
+    bar.close()
+    return pd.DataFrame(rows)
+
+
+def summarise(curves: pd.DataFrame) -> dict:
+    """Mean curves over seeds and, per field, the share of the pool each strategy needs
+    to reach random order's final (100 %) mean macro-F1 (None = never)."""
+    mean = curves.assign(share=curves["share"].round(2)) \
+        .groupby(["strategy", "share"], as_index=False)[["labels", "theme_macro_f1", "level_macro_f1"]].mean()
+    out = {"mean": mean, "target": {}}
+    for f in FIELDS:
+        col = f"{f}_macro_f1"
+        rnd = mean[mean["strategy"] == "random"].sort_values("share")
+        final = float(rnd[col].iloc[-1])
+        need = {}
+        for s in SIM_STRATEGIES:
+            m = mean[mean["strategy"] == s].sort_values("share")
+            hit = m[m[col] >= final - 1e-9]
+            need[s] = float(hit["share"].iloc[0]) if len(hit) else None
+        out["target"][f] = {"random_final": final, "share_needed": need}
+    return out
+
+
+def simulation_png(mean: pd.DataFrame) -> bytes:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    names = {"random": "slumpvis ordning", "uncertainty": "osäkerhet", "queue": "granskningskön"}
+    for ax, f in zip(axes, FIELDS):
+        for s in SIM_STRATEGIES:
+            m = mean[mean["strategy"] == s].sort_values("share")
+            ax.plot(100 * m["share"], m[f"{f}_macro_f1"], marker="o", ms=3, label=names[s])
+        final = mean[(mean["strategy"] == "random")].sort_values("share")[f"{f}_macro_f1"].iloc[-1]
+        ax.axhline(final, color="grey", ls=":", lw=1)
+        ax.axvline(60, color="grey", ls="--", lw=1)
+        ax.set_title("tema" if f == "theme" else "nivå")
+        ax.set_xlabel("granskade etiketter (% av poolen)")
+        ax.set_ylabel("makro-F1 på dokument utanför poolen")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="lower right")
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, metadata={"Software": None})
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def simulation_report(curves: pd.DataFrame, summary: dict) -> str:
+    pool = curves.groupby("seed")["pool"].first()
+    test = curves.groupby("seed")["test"].first()
+    L = ["# Active learning: does the review queue save labels?", "",
+         "Simulated review of the hand-labelled proposals (labels/labels.csv joined with the extracted "
+         f"documents). Seeds {', '.join(str(s) for s in sorted(curves['seed'].unique()))}: per seed the documents "
+         f"are split into a pool ({', '.join(str(int(v)) for v in pool)} proposals) and held-out test documents "
+         f"({', '.join(str(int(v)) for v in test)} proposals). Labels are bought in 5 % steps of the pool (the "
+         "first step random and shared); after each step a simple linear model (logistic regression on word and "
+         "character TF-IDF, context words and codebook cue counts) is retrained and scored on the test documents. "
+         "Curves are means over seeds.", "",
+         "![active learning](active_learning.png)", "",
+         "Share of the pool each order needs to reach random order's final macro-F1 (target for the queue: "
+         "<= 60 %):", "",
+         "| field | random final macro-F1 | random | uncertainty | queue | target met |", "|---|---|---|---|---|---|"]
+    for f, t in summary["target"].items():
+        need = t["share_needed"]
+        fmt = lambda v: "never" if v is None else f"{100 * v:.0f} %"  # noqa: E731
+        met = need["queue"] is not None and need["queue"] <= 0.60 + 1e-9
+        L.append(f"| {f} | {t['random_final']:.3f} | {fmt(need['random'])} | {fmt(need['uncertainty'])} | "
+                 f"{fmt(need['queue'])} | {'yes' if met else 'no'} |")
+    L += ["", "Mean macro-F1 by share of the pool labelled:", "",
+          "| share | labels | random theme | uncertainty theme | queue theme | random level | uncertainty level "
+          "| queue level |", "|---|---|---|---|---|---|---|---|"]
+    mean = summary["mean"]
+    for share in sorted(mean["share"].unique()):
+        m = mean[mean["share"] == share].set_index("strategy")
+        L.append(f"| {100 * share:.0f} % | {m.at['random', 'labels']:.0f} | "
+                 + " | ".join(f"{m.at[s, f'{f}_macro_f1']:.3f}" for f in FIELDS for s in SIM_STRATEGIES) + " |")
+    L += ["", "Caveats: few documents, so the held-out split moves the curves a lot (see the per-seed CSV, "
+          "`active_learning.csv`); the simulation model is simpler than the pipeline's; reaching the final score "
+          "early on the mean curve does not mean every seed does. Level macro-F1 *falls* as labels are added, "
+          "for every order: the pool is dominated by national manifestos (`stat`) while held-out municipal "
+          "documents need `kommun`/`region`, so random order's final level score is its lowest, and \"reaching "
+          "it\" says nothing; read the level columns as curves, not against the target. "
+          "Produced by `python -m pipeline review simulate` (`--seeds N`, `--cache` for the extracted labelled "
+          "proposals).", ""]
+    return "\n".join(L)
+
+
+def load_sim_frame(cache: Path) -> pd.DataFrame:
+    """Hand-labelled proposals joined with their extracted text, cached (pickle) at
+    ``cache`` so repeated simulations do not re-extract the real PDFs."""
+    import pickle
+
+    cache = Path(cache)
+    if cache.is_file():
+        return pickle.loads(cache.read_bytes())
+    from pipeline.classify.train import labelled_proposals, training_labels
+    from pipeline.run import extract_proposals
+
+    frame = labelled_proposals(training_labels(config.LABELS_DIR), extract=extract_proposals)
+    atomic_write_bytes(cache, pickle.dumps(frame, protocol=4))
+    return frame
+
+
+def simulate_command(args) -> int:
+    frame = load_sim_frame(args.cache)
+    curves = simulate(frame, seeds=tuple(range(args.seeds)))
+    summary = summarise(curves)
+    reports = Path(args.reports)
+    atomic_write_bytes(reports / "active_learning.png", simulation_png(summary["mean"]))
+    atomic_write_text(reports / "active_learning.csv",
+                      curves.round(4).to_csv(index=False, lineterminator="\n"))
+    atomic_write_text(reports / "active_learning.md", simulation_report(curves, summary))
+    for f, t in summary["target"].items():
+        log.info("%s: random final macro-F1 %.3f; share of labels needed: %s", f, t["random_final"],
+                 ", ".join(f"{s} {'never' if v is None else f'{100 * v:.0f} %'}" for s, v in t["share_needed"].items()))
+    log.info("written: %s", ", ".join(str(reports / n) for n in ("active_learning.md", "active_learning.png",
+                                                                     "active_learning.csv")))
+    return 0
+
+
+# ---------------------------------------------------------------------- CLI
+
+
+def review_command(args) -> int:
+    if args.review_cmd == "export":
+        export_batch(args.out, n=args.n, processed_dir=args.processed,
+                     corrections_path=Path(args.labels) / "corrections.csv", models_dir=args.models)
+        return 0
+    if args.review_cmd == "import":
+        import_batch(args.file, args.reviewer, processed_dir=args.processed,
+                     corrections_path=Path(args.labels) / "corrections.csv")
+        return 0
+    if args.review_cmd == "simulate":
+        return simulate_command(args)
+    raise PipelineError(f"okänt review-kommando {args.review_cmd!r}")
+
+
+# ---------------------------------------------------------------------- card text
+
+SOURCE_NAMES = {"hand": "handetikett", "review": "granskad", "model": "modellen", "": "—"}
+
+
+def card_html(rec: dict, hand_note: str = "", annotator: str = "") -> str:
+    """The card's text as HTML, in Swedish: id, document, actor, page, the proposal,
+    its description, section, intro and parent bullet (``context``), the labels in force
+    with source and confidence, the codebook's name, definition and decision rules of
+    the theme and level shown (``theme``/``level``, i.e. the reviewer's choice), and the
+    annotator's note."""
+    import html
+
+    e = lambda v: html.escape(_clean(v))  # noqa: E731
+    info = codebook_card(_clean(rec.get("theme")), _clean(rec.get("level")))
+    page = _int(rec.get("page"))
+
+    def conf(v):
+        try:
+            v = float(v)
+        except (TypeError, ValueError):
+            return "–"
+        return "–" if np.isnan(v) else f"{v:.2f}".replace(".", ",")  # svensk decimalkomma
+
+    def rules(items):
+        return "".join(f"<li>{html.escape(r)}</li>" for r in items)
+
+    ctx = "".join(f"<div style='color:#444'>{e(part)}</div>" for part in _clean(rec.get("context")).split(" · ") if part)
+    src = {f: SOURCE_NAMES.get(_clean(rec.get(f"{f}_source")), _clean(rec.get(f"{f}_source"))) for f in FIELDS}
+    note = (f"<div><b>Annotatörens notering</b>{' (' + e(annotator) + ')' if annotator else ''}: {e(hand_note)}</div>"
+            if hand_note else "<div><b>Annotatörens notering:</b> ingen</div>")
+    return (
+        f"<div><b>{e(rec.get('proposal_id'))}</b> · {e(rec.get('doc_id'))} · {e(rec.get('actor'))}"
+        f" · <b>sida {page if page else '–'}</b></div>"
+        f"<div style='font-size:115%;margin:4px 0'>{e(rec.get('text'))}</div>{ctx}"
+        f"<div>Gällande: tema <code>{e(rec.get('current_theme'))}</code> ({src['theme']}, säkerhet "
+        f"{conf(rec.get('theme_confidence'))}), nivå <code>{e(rec.get('current_level'))}</code> ({src['level']}, "
+        f"säkerhet {conf(rec.get('level_confidence'))})</div>{note}"
+        f"<details open><summary><b>Kodboken: {html.escape(info['theme_name'] or 'okänt tema')}</b></summary>"
+        f"<div>{html.escape(info['theme_definition'])}</div><ul>{rules(info['theme_rules'])}</ul>"
+        f"<div><i>Allmänna regler:</i></div><ul>{rules(info['general_rules'])}</ul>"
+        f"<div><b>Nivå: {html.escape(info['level_name'] or 'okänd nivå')}</b> – "
+        f"{html.escape(info['level_definition'])}</div><ul>{rules(info['level_rules'])}</ul></details>"
+    )

@@ -1,0 +1,289 @@
+"""The review queue, spreadsheet review (export/import), the card's page image, and
+the reviewer helpers of corrections.py (unknown id, Bekräfta)."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+from pipeline import config
+from pipeline.classify.corrections import (apply_corrections, confirm_review, load_corrections,
+                                           review_table, reviewed_count, save_review, set_label)
+from pipeline.errors import PipelineError
+from pipeline.records import Block, Document, columns
+from pipeline.review import (BOX_PADDING, card_html, diverse_order, export_batch, import_batch, label_value, page_image,
+                             queue_table, text_vectors)
+from pipeline.storage import read_csv, write_csv
+from tests.pdf_factory import PdfWriter
+from tests.test_notebooks import write_fixture_corpus
+
+
+@pytest.fixture
+def processed(tmp_path):
+    return write_fixture_corpus(tmp_path / "processed")
+
+
+@pytest.fixture
+def log_path(tmp_path):
+    return tmp_path / "labels" / "corrections.csv"
+
+
+def _labelled(processed, log_path):
+    labelled, _ = apply_corrections(read_csv(processed / "proposals.csv"), log_path)
+    return labelled
+
+
+# ---------------------------------------------------------------- the queue
+
+
+def test_diverse_order_breaks_runs_of_near_identical_texts():
+    texts = ["Fler kameror på torget i centrum.", "Fler kameror på torget i centrum!",
+             "Fler kameror på torget i centrum .", "Stöd till vittnen i rättegångar.",
+             "Mer pengar till skolornas fritidsgårdar."]
+    value = np.array([0.9, 0.89, 0.88, 0.7, 0.6])
+    plain = list(np.argsort(-value, kind="stable"))
+    assert plain[:3] == [0, 1, 2]
+    order = diverse_order(value, text_vectors(texts))
+    assert order[0] == 0 and sorted(order) == list(range(5))
+    assert set(order[1:3]).isdisjoint({1, 2}), order  # the copies wait behind other texts
+
+
+def test_queue_uses_out_of_fold_confidence_and_puts_reviewed_last(processed, log_path):
+    labelled = _labelled(processed, log_path)
+    # In-sample: "Inrätta ett särskilt vittnesstöd" is sure (0.91/0.84); out of fold it is not.
+    pid = labelled.loc[labelled["text"].str.contains("vittnesstöd"), "proposal_id"].iloc[0]
+    oof = pd.DataFrame({"proposal_id": labelled["proposal_id"], "doc_sha256": "",
+                        "theme_oof": labelled["theme"], "theme_oof_confidence": 0.99,
+                        "level_oof": labelled["level"].replace("", "kommun"), "level_oof_confidence": 0.99})
+    oof.loc[oof["proposal_id"] == pid, ["theme_oof_confidence", "level_oof_confidence"]] = [0.05, 0.3]
+    without = queue_table(labelled)
+    with_oof = queue_table(labelled, oof)
+    assert without["proposal_id"].iloc[0] != pid
+    assert with_oof["proposal_id"].iloc[0] == pid
+    assert with_oof["queue_rank"].tolist() == list(range(1, len(with_oof) + 1))
+
+    table = review_table(labelled)
+    confirm_review(table, [pid], reviewer="AB", path=log_path)
+    again = queue_table(_labelled(processed, log_path), oof)
+    assert pid in set(again["proposal_id"].iloc[-2:]) and again["reviewed"].iloc[-2:].all()
+    assert not again["reviewed"].iloc[:-2].any()
+
+
+def test_label_value_counts_disagreement_with_cue_baseline(processed, log_path):
+    labelled = _labelled(processed, log_path).reset_index(drop=True)
+    same = labelled.copy()
+    same["theme_confidence"] = 0.9
+    same["level_confidence"] = 0.9
+    i = same.index[same["text"].str.contains("vapenbrott")][0]  # cues say rattsvasende
+    base = label_value(same)["disagreement"].iloc[i]
+    same.loc[i, "theme"] = "narkotika"
+    assert label_value(same)["disagreement"].iloc[i] > base
+    assert label_value(same)["value"].iloc[i] > label_value(same.assign(theme=labelled["theme"]))["value"].iloc[i]
+
+
+# ---------------------------------------------------------------- corrections helpers
+
+
+def test_set_label_unknown_id_is_an_error_and_saves_nothing(processed, log_path):
+    table = review_table(_labelled(processed, log_path))
+    with pytest.raises(PipelineError, match="finns inte"):
+        set_label(table, "s-malmo-2018-p999", level="stat")
+    with pytest.raises(PipelineError, match="kodboken"):
+        set_label(table, table["proposal_id"].iloc[0], theme="inte_ett_tema")
+    with pytest.raises(PipelineError, match="finns inte"):
+        confirm_review(table, ["s-malmo-2018-p999"], reviewer="AB", path=log_path)
+    assert not log_path.exists()
+    pid = table["proposal_id"].iloc[0]
+    set_label(table, pid, level="stat", note="lagändring")
+    other = "region" if table["current_level"].iloc[0] == "stat" else "stat"
+    set_label(table, pid, level=other)
+    assert save_review(table, reviewer="AB", path=log_path) == 1
+    assert load_corrections(log_path)[["proposal_id", "field", "new"]].values.tolist() == [[pid, "level", other]]
+
+
+def test_bekrafta_writes_old_equal_new_and_counts_as_reviewed(processed, log_path):
+    table = review_table(_labelled(processed, log_path))
+    assert reviewed_count(table)[0] == 1  # the fixture's earlier review (label_source review)
+    with pytest.raises(PipelineError, match="saknas"):  # a missing level cannot be confirmed
+        confirm_review(table, table.loc[table["current_level"] == "", "proposal_id"].iloc[0], "AB", path=log_path)
+    assert not log_path.exists()
+    i = table.index[(table["current_level"] != "") & ~table["reviewed"]][0]
+    pid, theme, level = table.loc[i, ["proposal_id", "current_theme", "current_level"]]
+    assert confirm_review(table, pid, reviewer="AB", path=log_path) == 2
+    log = load_corrections(log_path)
+    assert log[["proposal_id", "field", "old", "new"]].values.tolist() == [
+        [pid, "theme", theme, theme], [pid, "level", level, level]]
+    assert reviewed_count(table) == (2, len(table))
+    assert save_review(table, reviewer="AB", path=log_path) == 0  # nothing left to save
+    again = review_table(_labelled(processed, log_path)).set_index("proposal_id")
+    assert bool(again.at[pid, "reviewed"]) and again.at[pid, "current_theme"] == theme
+    assert again.at[pid, "theme_source"] == "review" and again.at[pid, "level_source"] == "review"
+
+
+def test_per_field_sources_follow_the_corrected_field(processed, log_path):
+    props = read_csv(processed / "proposals.csv")
+    props["theme_source"] = "model"
+    props["level_source"] = "model"
+    table = review_table(props)
+    pid = table["proposal_id"].iloc[0]
+    set_label(table, pid, level="region" if table.loc[0, "current_level"] != "region" else "stat")
+    save_review(table, reviewer="AB", path=log_path)
+    labelled, _ = apply_corrections(props, log_path)
+    row = labelled.set_index("proposal_id").loc[pid]
+    assert (row["theme_source"], row["level_source"]) == ("model", "review")
+
+
+# ---------------------------------------------------------------- spreadsheet review
+
+
+def _fill(path, values: dict):
+    """values: {proposal_id: (theme, level, note)} written into the Granska sheet."""
+    wb = load_workbook(path)
+    ws = wb["Granska"]
+    head = [c.value for c in ws[1]]
+    for row in ws.iter_rows(min_row=2):
+        pid = row[head.index("proposal_id")].value
+        if pid in values:
+            for col, v in zip(("theme", "level", "note"), values[pid]):
+                row[head.index(col)].value = v
+    wb.save(path)
+
+
+def test_export_has_drop_down_lists_and_skips_reviewed(processed, log_path, tmp_path):
+    out = tmp_path / "batch.xlsx"
+    n = export_batch(out, n=50, processed_dir=processed, corrections_path=log_path, models_dir=tmp_path)
+    total = len(read_csv(processed / "proposals.csv"))
+    assert n == total - 1  # the fixture has one reviewed proposal
+    wb = load_workbook(out)
+    ws = wb["Granska"]
+    head = [c.value for c in ws[1]]
+    assert head[:1] == ["proposal_id"] and {"text", "context", "theme", "level", "note"} <= set(head)
+    assert ws.max_row == n + 1
+    rules = {str(dv.sqref): dv.formula1 for dv in ws.data_validations.dataValidation}
+    col = {h: chr(ord("A") + i) for i, h in enumerate(head)}
+    assert rules[f"{col['theme']}2:{col['theme']}{n + 1}"] == "Koder!$A$2:$A$13"
+    assert rules[f"{col['level']}2:{col['level']}{n + 1}"] == "Koder!$C$2:$C$4"
+    codes = [r[0] for r in wb["Koder"].iter_rows(min_row=2, values_only=True) if r[0]]
+    assert "rattsvasende" in codes and len(codes) == 12
+    assert export_batch(tmp_path / "small.xlsx", n=2, processed_dir=processed, corrections_path=log_path,
+                        models_dir=tmp_path) == 2
+
+
+def test_import_appends_filled_rows(processed, log_path, tmp_path):
+    out = tmp_path / "batch.xlsx"
+    export_batch(out, n=5, processed_dir=processed, corrections_path=log_path, models_dir=tmp_path)
+    ids = [r[0] for r in load_workbook(out)["Granska"].iter_rows(min_row=2, values_only=True)]
+    current = review_table(_labelled(processed, log_path)).set_index("proposal_id")
+    _fill(out, {ids[0]: ("narkotika", "", "droger, inte unga"),
+                ids[1]: (current.at[ids[1], "current_theme"], "stat", "")})
+    assert import_batch(out, "Anna", processed_dir=processed, corrections_path=log_path) == 3
+    log = load_corrections(log_path)
+    assert log[["proposal_id", "field", "new", "reviewer"]].values.tolist() == [
+        [ids[0], "theme", "narkotika", "Anna"],
+        [ids[1], "theme", current.at[ids[1], "current_theme"], "Anna"],
+        [ids[1], "level", "stat", "Anna"]]
+    assert log["old"].iloc[1] == log["new"].iloc[1]  # a confirmed field: old = new
+    assert log["note"].iloc[0] == "droger, inte unga"
+
+
+@pytest.mark.parametrize("bad", ["unknown_id", "bad_theme", "bad_level"])
+def test_import_with_a_bad_row_writes_nothing(processed, log_path, tmp_path, bad):
+    out = tmp_path / "batch.xlsx"
+    export_batch(out, n=5, processed_dir=processed, corrections_path=log_path, models_dir=tmp_path)
+    ws_ids = [r[0] for r in load_workbook(out)["Granska"].iter_rows(min_row=2, values_only=True)]
+    values = {ws_ids[0]: ("narkotika", "kommun", "")}
+    if bad == "unknown_id":
+        wb = load_workbook(out)
+        wb["Granska"].cell(row=4, column=1, value="p-finns-inte")
+        wb.save(out)
+        values[ws_ids[2]] = ("narkotika", "", "")  # the row whose id was replaced is not filled by _fill
+        _fill(out, values)
+        wb = load_workbook(out)
+        wb["Granska"]["H4"] = "narkotika"
+        wb.save(out)
+        expect = "rad 4: förslaget 'p-finns-inte'"
+    elif bad == "bad_theme":
+        values[ws_ids[3]] = ("polisen", "", "")
+        _fill(out, values)
+        expect = "rad 5: tema 'polisen'"
+    else:
+        values[ws_ids[1]] = ("", "landsting", "")
+        _fill(out, values)
+        expect = "rad 3: nivå 'landsting'"
+    with pytest.raises(PipelineError, match=expect) as err:
+        import_batch(out, "Anna", processed_dir=processed, corrections_path=log_path)
+    assert "inget sparades" in str(err.value)
+    assert not log_path.exists()
+
+
+def test_cli_import_error_is_one_line_and_exit_2(processed, log_path, tmp_path):
+    out = tmp_path / "batch.xlsx"
+    export_batch(out, n=3, processed_dir=processed, corrections_path=log_path, models_dir=tmp_path)
+    first = next(load_workbook(out)["Granska"].iter_rows(min_row=2, values_only=True))[0]
+    _fill(out, {first: ("inget_tema", "", "")})
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "review", "--processed", str(processed),
+                           "--labels", str(log_path.parent), "import", str(out), "--reviewer", "AB"],
+                          capture_output=True, text=True, cwd=config.REPO_ROOT, timeout=300)
+    assert proc.returncode == 2
+    assert "inget_tema" in proc.stderr and "inget sparades" in proc.stderr
+    assert not log_path.exists()
+
+
+# ---------------------------------------------------------------- the card
+
+
+def test_page_image_frames_the_block_and_is_cached(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with PdfWriter(raw / "plan.pdf") as pdf:
+        pdf.text(72, 100, "Första sidan.")
+        pdf.new_page()
+        pdf.text(72, 300, "Vi vill: inrätta ett vittnesstöd.")
+    processed = tmp_path / "processed"
+    docs = [Document("plan", "plan.pdf", "pdf", "Plan", 2, "a" * 64, 1, 0, "ok", "")]
+    write_csv(pd.DataFrame([d.__dict__ for d in docs], columns=columns(Document)), processed / "documents.csv")
+    box = (70.0, 280.0, 300.0, 310.0)
+    blocks = [Block("plan", 7, 2, "bullet", "", "Vi vill: inrätta ett vittnesstöd.", *box)]
+    write_csv(pd.DataFrame([b.__dict__ for b in blocks], columns=columns(Block)), processed / "blocks.csv")
+    rec = {"proposal_id": "p1", "doc_id": "plan", "block_id": "7", "page": "2"}
+    cache = tmp_path / "cache"
+    png = page_image(rec, processed, raw, cache)
+    assert png is not None and png.parent == cache and "-s2-" in png.name
+    from PIL import Image
+
+    im = Image.open(png).convert("RGB")
+    scale = im.width / 595.28
+    x, y = int((box[0] - BOX_PADDING) * scale) + 1, int((box[1] + box[3]) / 2 * scale)  # the frame's left edge
+    r, g, b = im.getpixel((x, y))
+    assert r > 150 and g < 100 and b < 100, (r, g, b)
+    mtime = png.stat().st_mtime_ns
+    assert page_image(rec, processed, raw, cache) == png and png.stat().st_mtime_ns == mtime
+    html_doc = page_image({**rec, "doc_id": "okänt"}, processed, raw, cache)
+    assert html_doc is None
+
+
+def test_card_html_is_swedish_and_complete(processed, log_path):
+    table = review_table(_labelled(processed, log_path))
+    rec = table[table["text"].str.contains("vapenbrott")].iloc[0].to_dict()
+    text = card_html(rec, "regel 1: straff", "llm-a")
+    for part in ("sida", "Polis, lagstiftning och påföljder", "Problemet eller målgruppen avgör",
+                 "Annotatörens notering", "regel 1: straff", "Nivå: Stat", "En lagändring är alltid stat",
+                 "Skärpta straff"):
+        assert part in text, part
+    rec["theme"] = "narkotika"  # the reviewer picks another theme: the card shows its codebook entry
+    assert "Narkotika och droger" in card_html(rec)
+
+
+def test_corrections_log_stays_parseable_csv(processed, log_path):
+    table = review_table(_labelled(processed, log_path))
+    set_label(table, table["proposal_id"].iloc[1], theme="extremism", note='citat "så här", och komma')
+    save_review(table, reviewer="AB", path=log_path)
+    with open(log_path, newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    assert rows[1][6] == 'citat "så här", och komma'
