@@ -17,6 +17,7 @@ from tqdm import tqdm
 from pipeline import config
 from pipeline.errors import PipelineError
 from pipeline.extract.ingest import ingest_file
+from pipeline.outputs import enrich
 from pipeline.records import Block, Document, DocumentResult, Proposal, Sentence, to_frame
 from pipeline.storage import write_csv
 
@@ -115,6 +116,7 @@ def run_extract(raw_dir: Path, out_dir: Path, jobs: int = 1, strict: bool = Fals
         raise PipelineError(f"no documents in {raw_dir}")
     log.info("extracting %d documents from %s", len(paths), raw_dir)
     tables = extract_tables(paths, jobs=jobs, classify=classify)
+    tables = enrich(tables)  # doc_title/doc_year/doc_kind/doc_actor, theme_name, typed columns
     out_dir = Path(out_dir)
     for name, df in tables.items():
         write_csv(df, out_dir / f"{name}.csv")
