@@ -35,7 +35,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-DEFAULT_THRESHOLD = 0.6
+DEFAULT_THRESHOLD = 0.5
 MIN_DOCUMENTS = 2
 NGRAM_RANGE = (3, 5)
 GROUP_COLUMNS = ["group_id", "proposal_id", "similarity"]
