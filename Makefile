@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 JOBS   ?= 2
 
-.PHONY: setup extract train evaluate classify test bench notebook clean help
+.PHONY: setup extract train evaluate classify report test bench notebook clean help
 
 help:
 	@echo "make setup     create .venv, install everything, check the Stanza Swedish model"
@@ -12,6 +12,7 @@ help:
 	@echo "make test      run the test suite"
 	@echo "make train     train theme/level models from labels/ -> models/"
 	@echo "make evaluate  grouped cross-validation -> reports/evaluation.md"
+	@echo "make report    processed/ -> reports/index.html, proposal_groups.csv, .parquet and .xlsx exports"
 	@echo "make bench     benchmarks/ (needs ../shared/)"
 	@echo "make notebook  open the reviewer notebooks in Jupyter Lab"
 	@echo "make clean     remove generated files (processed/, reports/); never labels/"
@@ -39,6 +40,11 @@ train:
 evaluate:
 	$(PY) -m pipeline evaluate
 
+# Reads processed/ (run `make extract` first) and, when present, models/metadata.json
+# and reports/evaluation.md.
+report:
+	$(PY) -m pipeline report
+
 test:
 	$(PY) -m pytest -q
 
@@ -51,4 +57,4 @@ notebook:
 
 # Generated files only: labels/ (human input) is never touched.
 clean:
-	rm -rf processed/*.csv reports/ models/*.pkl models/*.json
+	rm -rf processed/*.csv processed/*.parquet processed/*.xlsx reports/ models/*.pkl models/*.json
