@@ -137,15 +137,15 @@ def group_proposals(proposals: pd.DataFrame, threshold: float = DEFAULT_THRESHOL
 def group_summary(groups: pd.DataFrame, proposals: pd.DataFrame) -> pd.DataFrame:
     """One row per group: the most central member's text, size, documents, actors, years.
 
-    ``proposals`` may carry ``doc_actor``/``doc_year`` (see pipeline.outputs.enrich);
-    the proposal's own ``actor`` is used when the document's is empty."""
+    The actor is the proposal's own (``actor``: named by its list intro), else the
+    document's (``doc_actor``, see pipeline.outputs.enrich), else the doc_id."""
     cols = ["group_id", "text", "n_proposals", "n_documents", "actors", "years", "doc_ids"]
     if groups.empty:
         return pd.DataFrame(columns=cols)
     m = groups.merge(proposals, on="proposal_id", how="left", sort=False)
 
     def actor_of(r) -> str:
-        for c in ("doc_actor", "actor"):
+        for c in ("actor", "doc_actor"):
             v = r.get(c)
             if isinstance(v, str) and v.strip():
                 return v.strip()

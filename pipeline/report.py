@@ -52,7 +52,8 @@ table{border-collapse:collapse;margin:.5em 0 1em;font-size:.9em;width:100%}
 th,td{border:1px solid #d8dee6;padding:4px 8px;vertical-align:top;text-align:left}
 th{background:#eef2f6;font-weight:600}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 tr.sub td{background:#f6f8fa;font-weight:600}tr.zero td{background:#fff8e1}tr.error td{background:#fdecea}
-.badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:.85em;background:#e3e8ee}
+.badge{display:inline-block;padding:0 6px;border-radius:8px;font-size:.85em;background:#e3e8ee;white-space:nowrap}
+td.id{font-size:.82em;color:#4a5867;word-break:break-all;min-width:9em}
 .badge.error{background:#f5c6c2}.badge.ok{background:#cfe8d4}.badge.zero{background:#ffe6a6}
 .note{background:#f3f6fa;border-left:4px solid #7a93ad;padding:8px 12px;margin:.8em 0}
 .warn{background:#fff4e0;border-left:4px solid #e0a030;padding:8px 12px;margin:.8em 0}
@@ -84,7 +85,8 @@ def table(df: pd.DataFrame, numeric: tuple[str, ...] = (), row_class=None, raw: 
         cells = []
         for col, v in zip(df.columns, row):
             text = str(v) if col in raw else esc(v)
-            cells.append(f'<td class="n">{text}</td>' if col in numeric else f"<td>{text}</td>")
+            cls_ = "n" if col in numeric else "id" if col in ("doc_id", "group_id") else ""
+            cells.append(f'<td class="{cls_}">{text}</td>' if cls_ else f"<td>{text}</td>")
         body.append(f'<tr class="{cls}">' + "".join(cells) + "</tr>" if cls else "<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
@@ -153,8 +155,9 @@ def documents_section(docs: pd.DataFrame, props: pd.DataFrame) -> str:
         else:
             status = '<span class="badge ok">ok</span>'
             classes.append("")
+        title = d.get("title") or ""
         rows.append({
-            "document": d.get("title") or d.get("source_file", ""),
+            "document": title if re.search(r"[^\W\d_]", title) else d.get("source_file", ""),
             "doc_id": d["doc_id"],
             "actor": d.get("actor", ""),
             "year": "" if pd.isna(d.get("year")) else d.get("year"),
@@ -166,6 +169,8 @@ def documents_section(docs: pd.DataFrame, props: pd.DataFrame) -> str:
             "needs review": int(n_review.get(d["doc_id"], 0)),
         })
     df = pd.DataFrame(rows)
+    if "needs_review" not in top or top["needs_review"].isna().all():
+        df = df.drop(columns="needs review")  # no labels: nothing to review yet
     n_err = int((docs["status"] == "error").sum()) if "status" in docs else 0
     n_zero = sum(c == "zero" for c in classes)
     intro = (f"<p>{len(docs)} documents: {len(docs) - n_err} read, {n_err} failed; "
@@ -183,6 +188,12 @@ def crosstab_section(props: pd.DataFrame) -> str:
         return '<h2 id="themes">Proposals by actor, theme and level</h2><p class="muted">No proposals.</p>'
     names = theme_names()
     lv_names = level_names()
+    if not (top["theme"].astype("string").fillna("") != "").any():
+        per_actor = _actor(top).value_counts().rename_axis("actor").reset_index(name="proposals")
+        per_actor = per_actor.sort_values(["proposals", "actor"], ascending=[False, True], kind="stable")
+        return ('<h2 id="themes">Proposals by actor, theme and level</h2>'
+                '<p class="warn">No proposal has a theme or level label (extracted with <code>--no-classify</code>, '
+                "or no trained model): counts per actor only.</p>" + table(per_actor, numeric=("proposals",)))
     t = top.assign(_actor=_actor(top),
                    _theme=top["theme"].astype("string").fillna("").map(lambda x: names.get(x, x) or NO_LABEL),
                    _level=top["level"].astype("string").fillna("").map(lambda x: lv_names.get(x, x) or NO_LABEL))
@@ -196,9 +207,10 @@ def crosstab_section(props: pd.DataFrame) -> str:
         for theme, r in block.iterrows():
             rows.append({"actor": actor, "theme": theme, **{lv: int(r[lv]) for lv in levels}, "total": int(r["_tot"])})
             classes.append("")
-        rows.append({"actor": actor, "theme": "all themes", **{lv: int(block[lv].sum()) for lv in levels},
-                     "total": int(block["_tot"].sum())})
-        classes.append("sub")
+        if len(block) > 1:
+            rows.append({"actor": actor, "theme": "all themes", **{lv: int(block[lv].sum()) for lv in levels},
+                         "total": int(block["_tot"].sum())})
+            classes.append("sub")
     rows.append({"actor": "all actors", "theme": "all themes", **{lv: int(pv[lv].sum()) for lv in levels},
                  "total": int(pv.to_numpy().sum())})
     classes.append("sub")
@@ -232,7 +244,7 @@ def theme_chart(by_theme: pd.DataFrame) -> bytes:
         ax.barh(data.index, data[col], left=left, label=col, color=colors[i % len(colors)])
         left = left + data[col]
     ax.set_xlabel("proposals")
-    ax.legend(title="level", loc="lower right", frameon=False)
+    ax.legend(title="level", loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.spines[["top", "right"]].set_visible(False)
     fig.tight_layout()
     buf = io.BytesIO()
@@ -267,8 +279,9 @@ def examples_section(props: pd.DataFrame) -> str:
             "source": g["theme_source"] if "theme_source" in g else g.get("label_source", ""),
         })
         n = int((t["theme"].astype(str) == theme).sum())
+        ident = f"<code>{esc(theme)}</code> · " if theme else ""
         parts.append(f"<h3>{esc(names.get(theme, theme or NO_LABEL))} <span class=\"muted\">"
-                     f"<code>{esc(theme)}</code> · {n} proposals</span></h3>")
+                     f"{ident}{n} proposal{'' if n == 1 else 's'}</span></h3>")
         parts.append(table(df, numeric=("year", "page", "theme conf.")))
     return "".join(parts)
 
@@ -389,9 +402,23 @@ def caveats(meta: dict, props: pd.DataFrame) -> list[str]:
 # --------------------------------------------------------------------------- page
 
 
+def _with_label_columns(props: pd.DataFrame) -> pd.DataFrame:
+    """Proposals extracted with --no-classify have no label columns: add them empty."""
+    out = props.copy()
+    for col in ("theme", "theme_name", "level"):
+        if col not in out:
+            out[col] = pd.Series("", index=out.index, dtype="string")
+    for col in ("theme_confidence", "level_confidence"):
+        if col not in out:
+            out[col] = pd.Series(pd.NA, index=out.index, dtype="Float64")
+    if "needs_review" not in out:
+        out["needs_review"] = pd.Series(pd.NA, index=out.index, dtype="boolean")
+    return out
+
+
 def render(tables: dict[str, pd.DataFrame], groups: pd.DataFrame, models_dir: Path, reports_dir: Path,
            threshold: float = DEFAULT_THRESHOLD) -> str:
-    docs, props = tables["documents"], tables["proposals"]
+    docs, props = tables["documents"], _with_label_columns(tables["proposals"])
     top = _top(props)
     n_err = int((docs["status"] == "error").sum()) if "status" in docs else 0
     n_groups = groups["group_id"].nunique() if len(groups) else 0

@@ -80,7 +80,7 @@ def run_report(project) -> str:
 
 
 def _row_of(page: str, doc_id: str) -> str:
-    m = re.search(r"<tr[^>]*>(?:(?!</tr>).)*?<td>" + re.escape(doc_id) + r"</td>.*?</tr>", page, re.S)
+    m = re.search(r"<tr[^>]*>(?:(?!</tr>).)*?<td class=\"id\">" + re.escape(doc_id) + r"</td>.*?</tr>", page, re.S)
     assert m, f"no row for {doc_id}"
     return m.group(0)
 
