@@ -97,6 +97,8 @@ def _add_report(sub) -> None:
     p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
     p.add_argument("--models", type=Path, default=config.MODELS_DIR)
     p.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
+    p.add_argument("--labels", type=Path, default=config.LABELS_DIR,
+                   help="hand labels, to say which proposals the model was trained on")
     p.add_argument("--threshold", type=float, default=None,
                    help="least cosine similarity between two members of a group (default: pipeline.groups.DEFAULT_THRESHOLD)")
     p.set_defaults(func=_lazy("pipeline.report.report_command"))

@@ -62,6 +62,9 @@ td.id{font-size:.82em;color:#4a5867;word-break:break-all;min-width:9em}
 img{max-width:100%}nav a{margin-right:14px}code{background:#eef2f6;padding:0 3px;border-radius:3px}
 details{margin:.8em 0}summary{cursor:pointer;font-weight:600}
 .muted{color:#6b7785}
+table.ex{table-layout:fixed}table.ex th:nth-child(1){width:40%}table.ex th:nth-child(2){width:15%}
+table.ex th:nth-child(3){width:17%}table.ex th:nth-child(4),table.ex th:nth-child(5){width:5%}
+table.ex th:nth-child(6),table.ex th:nth-child(7),table.ex th:nth-child(8){width:6.5%}
 """
 
 
@@ -74,7 +77,8 @@ def esc(value) -> str:
     return html.escape(str(value))
 
 
-def table(df: pd.DataFrame, numeric: tuple[str, ...] = (), row_class=None, raw: tuple[str, ...] = ()) -> str:
+def table(df: pd.DataFrame, numeric: tuple[str, ...] = (), row_class=None, raw: tuple[str, ...] = (),
+          css: str = "") -> str:
     """An HTML table; ``numeric`` columns right-aligned, ``raw`` columns already HTML."""
     if df.empty:
         return '<p class="muted">(none)</p>'
@@ -88,7 +92,18 @@ def table(df: pd.DataFrame, numeric: tuple[str, ...] = (), row_class=None, raw: 
             cls_ = "n" if col in numeric else "id" if col in ("doc_id", "group_id") else ""
             cells.append(f'<td class="{cls_}">{text}</td>' if cls_ else f"<td>{text}</td>")
         body.append(f'<tr class="{cls}">' + "".join(cells) + "</tr>" if cls else "<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    open_tag = f'<table class="{css}">' if css else "<table>"
+    return f"{open_tag}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def shown(path: Path) -> str:
+    """A path as the page shows it: relative to the repository when inside it (the page
+    is the same on every checkout), else as given."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(config.REPO_ROOT))
+    except ValueError:
+        return str(p)
 
 
 def png_data_uri(data: bytes) -> str:
@@ -259,14 +274,18 @@ def examples_section(props: pd.DataFrame) -> str:
         return ""
     names = theme_names()
     parts = ['<h2 id="examples">Examples</h2>',
-             f"<p>Up to {N_EXAMPLES} proposals per theme, the model's most confident first "
+             f"<p>Up to {N_EXAMPLES} proposals per theme, each document's most confident first "
              "(reviewed labels count as sure).</p>"]
     t = top.assign(_conf=top["theme_confidence"].astype("Float64").fillna(0.0) if "theme_confidence" in top else 0.0)
     for theme in list(names) + sorted(set(t["theme"].astype(str)) - set(names)):
         g = t[t["theme"].astype(str) == theme]
         if g.empty:
             continue
-        g = g.sort_values(["_conf", "proposal_id"], ascending=[False, True], kind="stable").head(N_EXAMPLES)
+        # the most confident proposal of each document first, so examples come from several documents
+        g = g.sort_values(["_conf", "proposal_id"], ascending=[False, True], kind="stable")
+        g = g.assign(_rank=g.groupby("doc_id").cumcount())
+        g = g.sort_values(["_rank", "_conf", "proposal_id"], ascending=[True, False, True],
+                          kind="stable").head(N_EXAMPLES)
         df = pd.DataFrame({
             "proposal": g["text"],
             "actor": _actor(g),
@@ -282,7 +301,7 @@ def examples_section(props: pd.DataFrame) -> str:
         ident = f"<code>{esc(theme)}</code> · " if theme else ""
         parts.append(f"<h3>{esc(names.get(theme, theme or NO_LABEL))} <span class=\"muted\">"
                      f"{ident}{n} proposal{'' if n == 1 else 's'}</span></h3>")
-        parts.append(table(df, numeric=("year", "page", "theme conf.")))
+        parts.append(table(df, numeric=("year", "page", "theme conf."), css="ex"))
     return "".join(parts)
 
 
@@ -327,12 +346,13 @@ def _fmt(x) -> str:
     return "–" if x is None else f"{x:.3f}"
 
 
-def quality_section(models_dir: Path, reports_dir: Path, props: pd.DataFrame) -> str:
+def quality_section(models_dir: Path, reports_dir: Path, props: pd.DataFrame,
+                    labels_dir: Optional[Path] = None) -> str:
     parts = ['<h2 id="quality">Quality of the theme and level labels</h2>']
     meta = load_model_metadata(models_dir)
     eval_path = Path(reports_dir) / "evaluation.md"
     if meta is None:
-        parts.append(f'<p class="warn"><b>No trained model</b> ({esc(Path(models_dir) / "metadata.json")} not '
+        parts.append(f'<p class="warn"><b>No trained model</b> ({esc(shown(Path(models_dir) / "metadata.json"))} not '
                      "found): no out-of-sample quality figures are available, and proposals carry no model "
                      "labels. Run <code>make train</code>, then <code>make extract</code> and "
                      "<code>make evaluate</code>.</p>")
@@ -343,30 +363,30 @@ def quality_section(models_dir: Path, reports_dir: Path, props: pd.DataFrame) ->
             for target in ("theme", "level"):
                 s = cv.get(target) or {}
                 folds = s.get("macro_f1_per_fold") or []
-                rows.append({"label": target, "accuracy": _fmt(s.get("accuracy")),
+                rows.append({"target": target, "accuracy": _fmt(s.get("accuracy")),
                              "macro-F1": _fmt(s.get("macro_f1")),
                              "macro-F1 per fold": ", ".join(f"{v:.2f}" for v in folds)})
             parts.append(f"<p>Out-of-sample scores of the trained model ({esc(cv.get('cv', ''))}: no document "
                          f"is in both a training and a test fold), from "
-                         f"<code>{esc(Path(models_dir) / 'metadata.json')}</code>; "
+                         f"<code>{esc(shown(Path(models_dir) / 'metadata.json'))}</code>; "
                          f"{meta.get('n_examples')} labelled proposals from {meta.get('n_documents')} "
                          "documents.</p>")
             parts.append(table(pd.DataFrame(rows), numeric=("accuracy", "macro-F1")))
         else:
             parts.append('<p class="warn">The model metadata has no cross-validation scores (fewer than two '
                          "labelled documents): its quality out of sample is unknown.</p>")
-        parts.append("<h3>Caveats</h3><ul>" + "".join(f"<li>{c}</li>" for c in caveats(meta, props)) + "</ul>")
+        parts.append("<h3>Caveats</h3><ul>" + "".join(f"<li>{c}</li>" for c in caveats(meta, props, labels_dir)) + "</ul>")
     if eval_path.exists():
         parts.append("<details><summary>Full evaluation (reports/evaluation.md): baselines, per-label scores, "
                      "confusion matrices, learning curve</summary>"
                      + _md_to_html(eval_path.read_text(encoding="utf-8"), eval_path.parent) + "</details>")
     else:
-        parts.append(f'<p class="warn">{esc(eval_path)} not found: no comparison with the baselines, no per-label '
+        parts.append(f'<p class="warn">{esc(shown(eval_path))} not found: no comparison with the baselines, no per-label '
                      "scores. Run <code>make evaluate</code>.</p>")
     return "".join(parts)
 
 
-def caveats(meta: dict, props: pd.DataFrame) -> list[str]:
+def caveats(meta: dict, props: pd.DataFrame, labels_dir: Optional[Path] = None) -> list[str]:
     """Plain statements of what limits the figures, from the model metadata and the data."""
     out = []
     n, d = meta.get("n_examples"), meta.get("n_documents")
@@ -378,19 +398,26 @@ def caveats(meta: dict, props: pd.DataFrame) -> list[str]:
         total = sum(counts.values())
         if total:
             label, top = max(counts.items(), key=lambda kv: (kv[1], kv[0]))
-            rare = sorted((k for k, v in counts.items() if v < 20), key=lambda k: counts[k])
+            rare = sorted((k for k, v in counts.items() if v < 20), key=lambda k: (counts[k], k))
             txt = f"Training labels for {target}: {top / total:.0%} are <code>{esc(label)}</code>"
             if rare:
                 txt += "; few examples of " + ", ".join(f"<code>{esc(k)}</code> ({counts[k]})" for k in rare)
-            out.append(txt + ". Documents unlike the training documents (e.g. municipal texts when most "
-                       "labels come from national manifestos) may score lower than the figures above.")
+            out.append(txt + ": rare labels are predicted less reliably than the average suggests.")
+    out.append("Grouped cross-validation estimates the quality on a new document like the training documents; "
+               "documents of another kind or level than most training documents may score lower.")
+    trained = _training_ids(labels_dir)
+    if trained and "proposal_id" in props and len(props):
+        k = int(props["proposal_id"].isin(trained).sum())
+        if k:
+            out.append(f"{k} of the {len(props)} proposals here are themselves training labels "
+                       "(<code>labels/labels.csv</code>): for them a model label replays the hand label and its "
+                       "confidence says nothing about quality.")
     src_col = "theme_source" if "theme_source" in props else "label_source"
     if src_col in props and len(props):
         vc = props[src_col].astype("string").fillna("").replace("", "(none)").value_counts()
         out.append(f"Where the labels in this report come from (<code>{src_col}</code>): "
                    + ", ".join(f"{esc(k)} {int(v)}" for k, v in vc.sort_index().items())
-                   + ". A model label on a proposal the model was trained on is not an out-of-sample "
-                   "prediction; the figures above are.")
+                   + ". Only the figures above are out-of-sample.")
     if "needs_review" in props and len(props):
         share = float(props["needs_review"].fillna(False).astype(bool).mean())
         out.append(f"{share:.0%} of the proposals are flagged <code>needs_review</code> (a confidence below the "
@@ -416,8 +443,16 @@ def _with_label_columns(props: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _training_ids(labels_dir: Optional[Path]) -> set[str]:
+    path = Path(labels_dir) / "labels.csv" if labels_dir else None
+    if path is None or not path.exists():
+        return set()
+    labels = read_csv(path)
+    return set(labels["proposal_id"]) if "proposal_id" in labels else set()
+
+
 def render(tables: dict[str, pd.DataFrame], groups: pd.DataFrame, models_dir: Path, reports_dir: Path,
-           threshold: float = DEFAULT_THRESHOLD) -> str:
+           threshold: float = DEFAULT_THRESHOLD, labels_dir: Optional[Path] = None) -> str:
     docs, props = tables["documents"], _with_label_columns(tables["proposals"])
     top = _top(props)
     n_err = int((docs["status"] == "error").sum()) if "status" in docs else 0
@@ -437,7 +472,7 @@ def render(tables: dict[str, pd.DataFrame], groups: pd.DataFrame, models_dir: Pa
         crosstab_section(props),
         examples_section(props),
         groups_section(groups, props, threshold),
-        quality_section(models_dir, reports_dir, props),
+        quality_section(models_dir, reports_dir, props, labels_dir),
     ]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
@@ -445,7 +480,8 @@ def render(tables: dict[str, pd.DataFrame], groups: pd.DataFrame, models_dir: Pa
             f"<style>{CSS}</style></head><body><main>\n" + "\n".join(body) + "\n</main></body></html>\n")
 
 
-def build(processed: Path, models_dir: Path, reports_dir: Path, threshold: float = DEFAULT_THRESHOLD) -> Path:
+def build(processed: Path, models_dir: Path, reports_dir: Path, threshold: float = DEFAULT_THRESHOLD,
+          labels_dir: Optional[Path] = None) -> Path:
     """Write the groups table, the exports and reports/index.html; return the page's path."""
     processed, reports_dir = Path(processed), Path(reports_dir)
     tables = load_tables(processed)
@@ -455,7 +491,7 @@ def build(processed: Path, models_dir: Path, reports_dir: Path, threshold: float
     for name in ("proposals", "documents"):
         write_parquet(tables[name], processed / f"{name}.parquet")
     write_xlsx(researcher_sheets({**tables, "proposal_groups": groups}), processed / "proposals.xlsx")
-    page = render(tables, groups, models_dir, reports_dir, threshold)
+    page = render(tables, groups, models_dir, reports_dir, threshold, labels_dir)
     out = reports_dir / REPORT_FILE
     atomic_write_text(out, page)
     log.info("wrote %s (%d documents, %d proposals, %d groups) and exports in %s", out,
@@ -465,7 +501,8 @@ def build(processed: Path, models_dir: Path, reports_dir: Path, threshold: float
 
 
 def report_command(args) -> int:
-    build(args.processed, args.models, args.reports, threshold=DEFAULT_THRESHOLD if args.threshold is None else args.threshold)
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    build(args.processed, args.models, args.reports, threshold=threshold, labels_dir=args.labels)
     return 0
 
 

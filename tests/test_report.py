@@ -113,14 +113,23 @@ def test_report_says_plainly_when_quality_figures_are_absent(project):
     assert "No trained model" in page and "evaluation.md not found" in page
 
 
-def test_report_shows_out_of_sample_figures_and_caveats(project):
+def test_report_shows_out_of_sample_figures_and_caveats(project, tmp_path):
     model_metadata(project["models"])
-    page = run_report(project)
+    labels = tmp_path / "labels"
+    labels.mkdir()
+    pids = read_csv(project["processed"] / "proposals.csv")["proposal_id"]
+    pd.DataFrame({"proposal_id": [pids[0], pids[2], "p-elsewhere"], "doc_sha256": "0" * 64, "theme": "ovrigt",
+                  "level": "kommun", "annotator": "a", "note": ""}).to_csv(labels / "labels.csv", index=False)
+    rc = main(["report", "--processed", str(project["processed"]), "--models", str(project["models"]),
+               "--reports", str(project["reports"]), "--labels", str(labels)])
+    assert rc == 0
+    page = (project["reports"] / "index.html").read_text(encoding="utf-8")
     quality = page[page.index('id="quality"'):]
     assert "GroupKFold by document, 5 folds" in quality and "0.565" in quality and "0.574" in quality
     assert "520 labelled proposals from 11 documents" in quality
     assert "80% are <code>stat</code>" in quality and "<code>region</code> (12)" in quality
     assert "No trained model" not in quality
+    assert "2 of the 4 proposals here are themselves training labels" in quality
 
 
 def test_report_writes_groups_and_exports_deterministically(project):
