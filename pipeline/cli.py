@@ -100,7 +100,8 @@ def _add_report(sub) -> None:
     p.add_argument("--labels", type=Path, default=config.LABELS_DIR,
                    help="hand labels, to say which proposals the model was trained on")
     p.add_argument("--threshold", type=float, default=None,
-                   help="least cosine similarity between two members of a group (default: pipeline.groups.DEFAULT_THRESHOLD)")
+                   help="least cosine similarity between two members of a group "
+                        "(default: pipeline.groups.DEFAULT_THRESHOLD)")
     p.set_defaults(func=_lazy("pipeline.report.report_command"))
 
 
@@ -109,7 +110,8 @@ def _add_groups(sub) -> None:
     p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR, help="folder with proposals.csv")
     p.add_argument("--out", type=Path, default=None, help="default: <processed>/proposal_groups.csv")
     p.add_argument("--threshold", type=float, default=None,
-                   help="least cosine similarity between two members of a group (default: pipeline.groups.DEFAULT_THRESHOLD)")
+                   help="least cosine similarity between two members of a group "
+                        "(default: pipeline.groups.DEFAULT_THRESHOLD)")
     p.set_defaults(func=_lazy("pipeline.report.groups_command"))
 
 

@@ -375,14 +375,15 @@ def quality_section(models_dir: Path, reports_dir: Path, props: pd.DataFrame,
         else:
             parts.append('<p class="warn">The model metadata has no cross-validation scores (fewer than two '
                          "labelled documents): its quality out of sample is unknown.</p>")
-        parts.append("<h3>Caveats</h3><ul>" + "".join(f"<li>{c}</li>" for c in caveats(meta, props, labels_dir)) + "</ul>")
+        items = "".join(f"<li>{c}</li>" for c in caveats(meta, props, labels_dir))
+        parts.append(f"<h3>Caveats</h3><ul>{items}</ul>")
     if eval_path.exists():
         parts.append("<details><summary>Full evaluation (reports/evaluation.md): baselines, per-label scores, "
                      "confusion matrices, learning curve</summary>"
                      + _md_to_html(eval_path.read_text(encoding="utf-8"), eval_path.parent) + "</details>")
     else:
-        parts.append(f'<p class="warn">{esc(shown(eval_path))} not found: no comparison with the baselines, no per-label '
-                     "scores. Run <code>make evaluate</code>.</p>")
+        parts.append(f'<p class="warn">{esc(shown(eval_path))} not found: no comparison with the baselines, '
+                     "no per-label scores. Run <code>make evaluate</code>.</p>")
     return "".join(parts)
 
 
