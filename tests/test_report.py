@@ -15,6 +15,7 @@ from pipeline import config
 from pipeline.cli import main
 from pipeline.records import Document, Proposal, columns
 from pipeline.storage import read_csv, write_csv
+from tests.conftest import stanza_model_available
 
 SCRIPT = config.REPO_ROOT / "scripts" / "screenshot_report.sh"
 
@@ -183,3 +184,41 @@ def test_screenshot_of_report_shows_content(project, tmp_path):
     assert colours is not None and len(colours) > 50
     dark = sum(n for n, (r, g, b) in colours if r + g + b < 200)
     assert dark > 1000  # text
+
+
+@pytest.mark.skipif(not stanza_model_available(), reason="Stanza Swedish model not available")
+def test_extract_then_report_on_documents_we_write(tmp_path):
+    """The whole path a researcher takes: `extract` (enriched, typed CSV), then `report`."""
+    from tests.pdf_factory import PdfWriter
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with PdfWriter(raw / "program.pdf", title="Trygghetsprogram för Exempelby") as w:
+        w.text(72, 80, "Inledning", size=16, bold=True)
+        w.lines(72, 110, ["Det här programmet beskriver vad partiet vill göra i kommunen de kommande åren."])
+        w.new_page()
+        w.text(72, 80, "Trygghet", size=16, bold=True)
+        w.text(72, 110, "Exempelpartiet vill:")
+        y = 130
+        for text in ("Anställa fler fältassistenter i kommunen.", "Förbättra belysningen i parker och på torg."):
+            y = w.bullet(72, y, "•", [text])
+    (raw / "sida.html").write_text(
+        "<html><head><title>Vår politik</title></head><body><h1>Vår politik</h1><p>Vi vill:</p><ul>"
+        "<li>Förbättra belysningen i parker och på torg.</li><li>Sänka avgifterna i kulturskolan.</li>"
+        "</ul></body></html>", encoding="utf-8")
+    (raw / "protokoll.txt").write_text("Protokoll\n\nMötet öppnades klockan nio. Ordföranden hälsade "
+                                       "alla välkomna.\n", encoding="utf-8")
+    out = tmp_path / "processed"
+    assert main(["extract", "--raw", str(raw), "--out", str(out), "--no-classify"]) == 0
+    csv_text = (out / "proposals.csv").read_text(encoding="utf-8")
+    props = read_csv(out / "proposals.csv")
+    assert {"doc_title", "doc_year", "doc_kind", "doc_actor"} <= set(props.columns)
+    pdf_rows = props[props["doc_id"] == "program"]
+    assert set(pdf_rows["doc_title"]) == {"Trygghetsprogram för Exempelby"} and set(pdf_rows["page"]) == {"2"}
+    assert set(props.loc[props["doc_id"] == "sida", "page"]) == {""} and ",2.0," not in csv_text
+
+    project = {"processed": out, "models": tmp_path / "models", "reports": tmp_path / "reports"}
+    page = run_report(project)
+    assert re.search(r'<td class="n">0</td>', _row_of(page, "protokoll"))
+    groups = read_csv(out / "proposal_groups.csv")
+    assert sorted(props.set_index("proposal_id").loc[groups["proposal_id"], "doc_id"]) == ["program", "sida"]
