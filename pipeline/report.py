@@ -342,6 +342,12 @@ def _md_to_html(text: str, base: Path) -> str:
     return re.sub(r'src="([^"]*)"', embed, body)
 
 
+def _md_section(md: str, title: str) -> str:
+    """The body of the ``## title`` section of a Markdown text, or ''."""
+    m = re.search(rf"^## {re.escape(title)}[ \t]*\n(.*?)(?=^## |\Z)", md, re.M | re.S)
+    return m.group(1).strip() + "\n" if m else ""
+
+
 def _fmt(x) -> str:
     return "–" if x is None else f"{x:.3f}"
 
@@ -378,9 +384,14 @@ def quality_section(models_dir: Path, reports_dir: Path, props: pd.DataFrame,
         items = "".join(f"<li>{c}</li>" for c in caveats(meta, props, labels_dir))
         parts.append(f"<h3>Caveats</h3><ul>{items}</ul>")
     if eval_path.exists():
-        parts.append("<details><summary>Full evaluation (reports/evaluation.md): baselines, per-label scores, "
+        md = eval_path.read_text(encoding="utf-8")
+        targets = _md_section(md, "Targets")
+        if targets:
+            parts.append(f"<h3>Targets and baselines ({esc(shown(eval_path))})</h3>"
+                         + _md_to_html(targets, eval_path.parent))
+        parts.append(f"<details><summary>Full evaluation ({esc(shown(eval_path))}): baselines, per-label scores, "
                      "confusion matrices, learning curve</summary>"
-                     + _md_to_html(eval_path.read_text(encoding="utf-8"), eval_path.parent) + "</details>")
+                     + _md_to_html(md, eval_path.parent) + "</details>")
     else:
         parts.append(f'<p class="warn">{esc(shown(eval_path))} not found: no comparison with the baselines, '
                      "no per-label scores. Run <code>make evaluate</code>.</p>")

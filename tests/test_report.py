@@ -222,3 +222,23 @@ def test_extract_then_report_on_documents_we_write(tmp_path):
     assert re.search(r'<td class="n">0</td>', _row_of(page, "protokoll"))
     groups = read_csv(out / "proposal_groups.csv")
     assert sorted(props.set_index("proposal_id").loc[groups["proposal_id"], "doc_id"]) == ["program", "sida"]
+
+
+def test_report_folds_in_the_evaluation_with_its_images(project):
+    from PIL import Image
+
+    reports = project["reports"]
+    reports.mkdir(parents=True)
+    Image.new("RGB", (4, 3), (200, 30, 30)).save(reports / "confusion_theme.png")
+    (reports / "evaluation.md").write_text(
+        "# Evaluation\n\nData: 520 labelled proposals.\n\n## Targets\n\n| target | required | result | status |\n"
+        "|---|---|---|---|\n| theme macro-F1 | ≥ 0.75 | 0.565 | **not met** |\n\n## Theme\n\n"
+        "Confusion: ![confusion theme](confusion_theme.png) ![gone](missing.png)\n", encoding="utf-8")
+    page = run_report(project)
+    quality = page[page.index('id="quality"'):]
+    targets = quality[:quality.index("<details>")]
+    assert "<td>theme macro-F1</td>" in targets and "<strong>not met</strong>" in targets
+    assert "Confusion" not in targets  # other sections only in the folded full text
+    imgs = re.findall(r'<img src="([^"]*)" alt="([^"]*)"', quality)
+    assert [alt for _, alt in imgs] == ["confusion theme", "gone"]
+    assert imgs[0][0].startswith("data:image/png;base64,") and imgs[1][0] == ""
