@@ -59,30 +59,54 @@ def candidates(proposals: pd.DataFrame) -> pd.DataFrame:
     return p.drop_duplicates("proposal_id").sort_values("proposal_id", kind="stable").reset_index(drop=True)
 
 
-def similarity_matrix(texts: list[str]) -> np.ndarray:
-    """Dense cosine similarity of TF-IDF character n-gram vectors."""
+def vectors(texts: list[str]):
+    """L2-normalised TF-IDF character n-gram vectors (sparse), one row per text."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     vec = TfidfVectorizer(analyzer="char_wb", ngram_range=NGRAM_RANGE, sublinear_tf=True, dtype=np.float64)
-    x = vec.fit_transform(texts)
-    sim = (x @ x.T).toarray()
+    return vec.fit_transform(texts)
+
+
+def _cosine(a, b) -> np.ndarray:
+    sim = (a @ b.T).toarray()
     np.clip(sim, 0.0, 1.0, out=sim)
+    return sim
+
+
+def similarity_matrix(texts: list[str]) -> np.ndarray:
+    """Dense cosine similarity of TF-IDF character n-gram vectors (small inputs)."""
+    sim = _cosine(*(2 * (vectors(texts),)))
     np.fill_diagonal(sim, 1.0)
     return sim
 
 
-def _clusters(sim: np.ndarray, members: np.ndarray, threshold: float) -> list[np.ndarray]:
-    """Complete-linkage clusters (indices into ``sim``) of one connected component."""
+def _edges(x, docs: np.ndarray, threshold: float, block: int = 1000):
+    """Candidate pairs (i < j): similarity >= threshold, different documents. Computed
+    ``block`` rows at a time, so memory stays bounded for large corpora."""
+    rows, cols = [], []
+    for start in range(0, x.shape[0], block):
+        sim = _cosine(x[start:start + block], x)
+        i, j = np.nonzero(sim >= threshold)
+        i = i + start
+        keep = (j > i) & (docs[i] != docs[j])
+        rows.append(i[keep])
+        cols.append(j[keep])
+    return np.concatenate(rows), np.concatenate(cols)
+
+
+def _clusters(x, members: np.ndarray, threshold: float) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Complete-linkage clusters of one connected component: (indices, their similarity matrix)."""
+    sim = _cosine(x[members], x[members])
+    np.fill_diagonal(sim, 1.0)
     if len(members) == 2:
-        return [members]
+        return [(members, sim)]
     from sklearn.cluster import AgglomerativeClustering
 
-    dist = 1.0 - sim[np.ix_(members, members)]
     # Nudge the cut just above 1 - threshold: sklearn merges while distance < cut.
     model = AgglomerativeClustering(n_clusters=None, metric="precomputed", linkage="complete",
                                     distance_threshold=1.0 - threshold + 1e-9)
-    labels = model.fit_predict(dist)
-    return [members[labels == k] for k in sorted(set(labels))]
+    labels = model.fit_predict(1.0 - sim)
+    return [(members[labels == k], sim[np.ix_(labels == k, labels == k)]) for k in sorted(set(labels))]
 
 
 def group_proposals(proposals: pd.DataFrame, threshold: float = DEFAULT_THRESHOLD,
@@ -101,25 +125,26 @@ def group_proposals(proposals: pd.DataFrame, threshold: float = DEFAULT_THRESHOL
                           "similarity": pd.Series(dtype="Float64")})
     if cand["doc_id"].nunique() < min_documents:
         return empty
-    sim = similarity_matrix(cand["_norm"].tolist())
+    x = vectors(cand["_norm"].tolist())
     docs = cand["doc_id"].astype(str).to_numpy()
-    edges = (sim >= threshold) & (docs[:, None] != docs[None, :])
-    n_comp, comp = connected_components(csr_matrix(edges), directed=False)
-    has_edge = edges.any(axis=1)
+    ids = cand["proposal_id"].astype(str).to_numpy()
+    i, j = _edges(x, docs, threshold)
+    n = len(cand)
+    n_comp, comp = connected_components(csr_matrix((np.ones(len(i)), (i, j)), shape=(n, n)), directed=False)
+    has_edge = np.zeros(n, dtype=bool)
+    has_edge[i] = has_edge[j] = True
     rows = []
     for k in range(n_comp):
         members = np.flatnonzero((comp == k) & has_edge)
         if len(members) < 2:
             continue
-        for cluster in _clusters(sim, members, threshold):
+        for cluster, sub in _clusters(x, members, threshold):
             if len(cluster) < 2 or len(set(docs[cluster])) < min_documents:
                 continue
-            ids = cand["proposal_id"].to_numpy()[cluster]
-            gid = "g" + hashlib.sha256("\n".join(sorted(map(str, ids))).encode()).hexdigest()[:12]
-            sub = sim[np.ix_(cluster, cluster)]
+            gid = "g" + hashlib.sha256("\n".join(sorted(ids[cluster])).encode()).hexdigest()[:12]
             mean_other = (sub.sum(axis=1) - 1.0) / (len(cluster) - 1)
-            for pid, s in zip(ids, mean_other):
-                rows.append((gid, str(pid), round(float(s), 4), len(cluster)))
+            for pid, s_ in zip(ids[cluster], mean_other):
+                rows.append((gid, pid, round(float(s_), 4), len(cluster)))
     if not rows:
         return empty
     out = pd.DataFrame(rows, columns=GROUP_COLUMNS + ["_size"])
