@@ -8,7 +8,7 @@ JOBS   ?=
 # used by the pipeline but never removed by `make clean`.
 CACHE  := .cache/pipeline
 
-.PHONY: setup extract train evaluate classify test bench notebook clean help
+.PHONY: setup extract train evaluate classify report test bench notebook clean help
 
 help:
 	@echo "make setup     create .venv, install everything, check the Stanza Swedish model"
@@ -16,6 +16,7 @@ help:
 	@echo "make test      run the test suite"
 	@echo "make train     train theme/level models from labels/ -> models/"
 	@echo "make evaluate  nested grouped cross-validation -> reports/evaluation.md + PNGs"
+	@echo "make report    processed/ -> reports/index.html, proposal_groups.csv, .parquet and .xlsx exports"
 	@echo "make bench     benchmarks/ (needs ../shared/)"
 	@echo "make notebook  open the reviewer notebooks in Jupyter Lab"
 	@echo "make clean     remove generated files (processed/, reports/, models, the extraction store); never labels/"
@@ -47,6 +48,11 @@ train:
 evaluate:
 	$(PY) -m pipeline evaluate $(ARGS)
 
+# Reads processed/ (run `make extract` first) and, when present, models/metadata.json
+# and reports/evaluation.md.
+report:
+	$(PY) -m pipeline report
+
 test:
 	$(PY) -m pytest -q
 
@@ -61,4 +67,4 @@ notebook:
 
 # Generated files only: labels/ (human input) is never touched.
 clean:
-	rm -rf processed/*.csv processed/*.parquet reports/ models/*.pkl models/*.json $(CACHE)
+	rm -rf processed/*.csv processed/*.parquet reports/ models/*.pkl models/*.json processed/*.xlsx $(CACHE)

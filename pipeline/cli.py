@@ -136,12 +136,35 @@ def _add_review(sub) -> None:
     p.set_defaults(func=_lazy("pipeline.review.review_command"))
 
 
+def _add_report(sub) -> None:
+    p = sub.add_parser("report", help="processed/ -> reports/index.html, proposal groups, Parquet and .xlsx exports")
+    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
+    p.add_argument("--models", type=Path, default=config.MODELS_DIR)
+    p.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
+    p.add_argument("--labels", type=Path, default=config.LABELS_DIR,
+                   help="hand labels, to say which proposals the model was trained on")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="least cosine similarity between two members of a group "
+                        "(default: pipeline.groups.DEFAULT_THRESHOLD)")
+    p.set_defaults(func=_lazy("pipeline.report.report_command"))
+
+
+def _add_groups(sub) -> None:
+    p = sub.add_parser("groups", help="group similar proposals across documents -> proposal_groups.csv")
+    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR, help="folder with proposals.csv")
+    p.add_argument("--out", type=Path, default=None, help="default: <processed>/proposal_groups.csv")
+    p.add_argument("--threshold", type=float, default=None,
+                   help="least cosine similarity between two members of a group "
+                        "(default: pipeline.groups.DEFAULT_THRESHOLD)")
+    p.set_defaults(func=_lazy("pipeline.report.groups_command"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
     for add in (_add_extract, _add_segment, _add_models, _add_train, _add_classify, _add_evaluate,
-                _add_review):
+                _add_review, _add_report, _add_groups):
         add(sub)
     return parser
 

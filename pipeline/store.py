@@ -575,12 +575,14 @@ def write_tables(done: list[DocDone], store: Store, out_dir: Path,
     out_dir = Path(out_dir)
     writers = {t: _TableWriter(out_dir, t, arrow_schema(t)) for t in ("documents", "blocks", "sentences")}
     proposals: list[pa.Table] = []
+    documents: list[pa.Table] = []  # one row per document: small, kept for the proposals' doc columns
     ok = False
     try:
         for tables in iter_tables(done, store):
             for t, w in writers.items():
                 w.add(tables[t])
             proposals.append(tables["proposals"])
+            documents.append(tables["documents"])
         ok = True
     finally:
         for w in writers.values():
@@ -588,8 +590,11 @@ def write_tables(done: list[DocDone], store: Store, out_dir: Path,
     props = to_pandas(pa.concat_tables(proposals) if proposals else arrow_schema("proposals").empty_table())
     if label is not None:
         props = label(props)
+    from pipeline.outputs import enrich
     from pipeline.storage import write_csv
 
+    docs = to_pandas(pa.concat_tables(documents) if documents else arrow_schema("documents").empty_table())
+    props = enrich({"documents": docs, "proposals": props})["proposals"]
     write_csv(props, out_dir / "proposals.csv")
     write_parquet(frame_to_arrow(props, "proposals"), out_dir / "proposals.parquet")
     counts = {t: w.rows for t, w in writers.items()}
