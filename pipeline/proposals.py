@@ -186,6 +186,11 @@ def _noun_phrase_item(text: str) -> bool:
         and not _STATISTIC_RE.search(t) and not _REFERENCE_RE.search(t) and t[:1].isupper()
 
 
+def _is_reference_list(bullets: list[Block]) -> bool:
+    """Most items cite a source (a year in brackets, SOU, a law, a URL): a reference list."""
+    return len(bullets) >= 2 and sum(bool(_REFERENCE_RE.search(b.text)) for b in bullets) >= 0.5 * len(bullets)
+
+
 def _is_proposal_list(bullets: list[Block], after_heading: bool = False, sibling: bool = False) -> bool:
     """A list nobody introduced: proposals only if most bullets ask for something and
     few are statistics or references. A lone bullet must ask in the strict sense of
@@ -364,6 +369,12 @@ class _DocProposals:
                     self._lists_taken += 1
                     for r in run:
                         self.bullet(r, None)
+                    i += len(run)
+                    continue
+                run = self._bullet_run(i)
+                if _is_reference_list(run):
+                    # A reference list that an intro above seems to cover (its own heading
+                    # lost): sources are never proposals.
                     i += len(run)
                     continue
                 if nxt is not None and nxt.kind == "paragraph" and self._is_title_list(i) and self._topic_titles():

@@ -171,6 +171,8 @@ def test_fri_fran_vald_items_once(corpus):
     assert len(items) == 22
     assert items["text"].is_unique
     assert set(items["intro"]) == {"Genom att:"}
+    # The reference list at the end (its heading is in the dropped small-type copy) is no proposal.
+    assert set(_units(props, "fri-fran-vald")["unit"]) <= {"item", "inline"}
 
 
 def test_decision_and_article(corpus):
