@@ -352,11 +352,18 @@ def process_document(task: DocTask, root: str, versions: dict[str, str]) -> DocD
 
 
 def _metadata_for(paths: list[Path]) -> dict[Path, dict]:
-    """Each file's documents.yaml entry (from the file's own folder)."""
-    from pipeline.proposals import load_metadata
+    """Each file's metadata kept outside it (``documents.yaml``, a sidecar): part of its
+    stage keys, so editing it re-runs that document. A broken metadata file gives {} here;
+    ingest reports it as the document's error."""
+    from pipeline.extract.metadata import external_metadata
 
-    by_dir = {d: load_metadata([d]) for d in sorted({p.parent for p in paths})}
-    return {p: dict(by_dir[p.parent].get(p.name) or {}) for p in paths}
+    out: dict[Path, dict] = {}
+    for p in paths:
+        try:
+            out[p] = dict(external_metadata(p))
+        except PipelineError:
+            out[p] = {}
+    return out
 
 
 def plan(paths: list[Path], store: Store) -> list[DocTask]:

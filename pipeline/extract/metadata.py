@@ -19,6 +19,7 @@ three. Keys: ``title, actor, actor_level, kind, year, url`` (:data:`FIELDS`); ot
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from pathlib import Path
@@ -75,6 +76,14 @@ def split_header(text: str) -> tuple[dict, str]:
 
 
 def _read_yaml(path: Path) -> dict:
+    st = Path(path).stat()
+    return _read_yaml_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _read_yaml_cached(path: str, _mtime_ns: int, _size: int) -> dict:
+    """One parse per file version (a catalogue of many documents is read once, not per document)."""
+    path = Path(path)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
