@@ -40,16 +40,6 @@ def pipeline_cache(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def raw_tables() -> dict:
-    """documents, blocks, sentences, proposals (unlabelled) of raw/, from the store."""
-    _needs_stanza()
-    from pipeline.run import list_inputs
-    from pipeline.store import cached_tables
-
-    return cached_tables(list_inputs(config.RAW_DIR), jobs=2)
-
-
-@pytest.fixture(scope="session")
 def raw_extracted(tmp_path_factory) -> Path:
     """A folder with `extract --no-classify` of raw/ (CSV + Parquet), through the store."""
     _needs_stanza()
