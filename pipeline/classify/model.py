@@ -40,6 +40,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import pickle
 import platform
 import warnings
@@ -75,6 +76,9 @@ METADATA_FILE = "metadata.json"
 FORMAT_VERSION = 2
 PICKLE_PROTOCOL = 4
 RANDOM_STATE = 0
+# Folds and grid points are fitted in parallel on the usable cores (results do not
+# depend on it: every fit is deterministic and sklearn keeps the fold order).
+N_JOBS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 # Inverse regularisation of the logistic regression (default; tuned over PARAM_GRID).
 LR_C = 10.0
@@ -251,8 +255,9 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
     of the original rows (the review rule is chosen on them)."""
 
     def __init__(self, param_grid=None, inner_folds: int = INNER_FOLDS, text_only_copies: bool = True,
-                 random_state: int = RANDOM_STATE):
+                 random_state: int = RANDOM_STATE, n_jobs: int | None = None):
         self.param_grid = param_grid
+        self.n_jobs = n_jobs
         self.inner_folds = inner_folds
         self.text_only_copies = text_only_copies
         self.random_state = random_state
@@ -276,13 +281,14 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # classes with fewer members than folds
-                search = GridSearchCV(base, grid, scoring="f1_macro", cv=cv, refit=True, error_score=0.0)
+                search = GridSearchCV(base, grid, scoring="f1_macro", cv=cv, refit=True, error_score=0.0,
+                                      n_jobs=self.n_jobs)
                 search.fit(X, y, groups=groups)
                 self.pipeline_ = search.best_estimator_
                 self.best_params_ = {k: (v if k != "features__transformer_weights" else dict(v))
                                      for k, v in search.best_params_.items()}
                 proba = cross_val_predict(clone(self.pipeline_), X, y, groups=groups, cv=cv,
-                                          method="predict_proba")
+                                          method="predict_proba", n_jobs=self.n_jobs)
         self.classes_ = self.pipeline_.classes_
         top = proba.max(axis=1)
         correct = self.classes_[np.argmax(proba, axis=1)] == y
@@ -309,14 +315,14 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
         return label, self.calibrator_.transform(proba.max(axis=1), has_context(X))
 
 
-def build_model(target: str) -> TunedClassifier:
+def build_model(target: str, n_jobs: int | None = None) -> TunedClassifier:
     """An unfitted model for ``theme`` or ``level``; input is :func:`prepare_input`'s frame.
 
     Both targets use the same features (theme cues help the level and vice versa:
     penal-law cues point at ``stat``); only the labels differ."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r} (expected theme or level)")
-    return TunedClassifier()
+    return TunedClassifier(n_jobs=n_jobs)
 
 
 def choose_review_thresholds(conf: dict, correct: dict, catch: float = REVIEW_CATCH) -> dict:
@@ -398,7 +404,7 @@ def cross_val_oof(frame: pd.DataFrame, folds: list) -> dict:
         y = frame[target].astype(str).to_numpy().astype(object)
         log.info("grouped CV of the %s model: %d folds", target, len(folds))
         res = cross_validate(build_model(target), X, y, cv=folds, params={"groups": groups},
-                             return_estimator=True, return_indices=True, scoring=None)
+                             return_estimator=True, return_indices=True, scoring=None, n_jobs=N_JOBS)
         estimators[target] = res["estimator"]
         r = {"y": y, "pred": np.empty(len(y), dtype=object), "confidence": np.zeros(len(y)),
              "pred_text": np.empty(len(y), dtype=object), "confidence_text": np.zeros(len(y))}
@@ -501,7 +507,7 @@ class ProposalClassifier:
         self.models = {}
         for target, y in (("theme", theme), ("level", level)):
             log.info("training %s model on %d proposals (%d labels)", target, len(y), len(set(y)))
-            self.models[target] = build_model(target).fit(X, y, groups=groups)
+            self.models[target] = build_model(target, n_jobs=N_JOBS).fit(X, y, groups=groups)
         self.review_thresholds = choose_review_thresholds(
             {t: m.oof_confidence_ for t, m in self.models.items()},
             {t: m.oof_correct_ for t, m in self.models.items()})
