@@ -543,7 +543,7 @@ def test_evaluate_writes_report_and_pngs(frame, tmp_path):
     assert "| level ECE | ≤ 0.05 |" in report and "needs_review: share of errors caught" in report
     assert "## Transfer across levels of government" in report and "| total |" in report
     th = info["results"]["theme"]
-    assert f"| model | {th['model']['accuracy']:.3f} | {th['model']['macro_f1']:.3f} |" in report
+    assert f"| model (text + context + document) | {th['model']['accuracy']:.3f} | {th['model']['macro_f1']:.3f} |" in report
     # the majority baseline predicts one label per fold: far below the model
     assert th["majority"]["macro_f1"] < th["model"]["macro_f1"]
     assert th["model"]["macro_f1"] > 0.5
