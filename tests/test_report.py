@@ -194,6 +194,7 @@ def test_extract_then_report_on_documents_we_write(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     with PdfWriter(raw / "program.pdf", title="Trygghetsprogram för Exempelby") as w:
+        w.text(72, 50, "Trygghetsprogram för Exempelby", size=24, bold=True)  # the cover title
         w.text(72, 80, "Inledning", size=16, bold=True)
         w.lines(72, 110, ["Det här programmet beskriver vad partiet vill göra i kommunen de kommande åren."])
         w.new_page()

@@ -206,5 +206,6 @@ def test_dask_local_cluster_gives_the_same_bytes_as_local(raw_extracted, raw_ext
         a = (raw_extracted / f"{name}.csv").read_bytes()
         assert a == (raw_extracted_dask / f"{name}.csv").read_bytes(), name
         table = pq.read_table(raw_extracted / f"{name}.parquet")
-        assert table.schema.equals(arrow_schema(name)), name
+        # the record's columns with their types (proposals also carry the document's columns)
+        assert all(table.schema.field(f.name).type == f.type for f in arrow_schema(name)), name
         assert table.num_rows == len(read_csv(raw_extracted / f"{name}.csv")), name
