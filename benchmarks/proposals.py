@@ -1,6 +1,6 @@
 """Proposal-finding benchmark on the web development set (../shared/corpus/web).
 
-    .venv/bin/python benchmarks/proposals.py [--cache /tmp/propbench] [--table-only] [--doc PREFIX]
+    .venv/bin/python benchmarks/proposals.py [--cache DIR] [--table-only] [--doc PREFIX]
 
 prints a table (per document and total: gold, found, matched, recall, precision), then
 every miss and extra by document.
@@ -26,12 +26,11 @@ What counts:
 * recall = matched / gold items, precision = matched / scored units, per document and
   in total (micro).
 
-``--cache DIR`` keeps the extraction (documents, blocks, sentences) of each file in DIR,
-keyed by the file's bytes and the source of the reading and segmenting code, so that
-re-running after a change to the proposal rules does not run Stanza again.
+Extraction goes through the pipeline's store (``--cache DIR`` to use another one): after a
+change to the proposal rules only the proposals stage runs again, not Stanza.
 Skips (exit 0) when ../shared/corpus/web is absent.
 
-Figures (70 files, 469 gold proposals; ``--cache /tmp/propbench``):
+Figures (70 files, 469 gold proposals):
 
 =========================================  =======  ======  ======  =========
 code                                       matched  extras  recall  precision
@@ -45,9 +44,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import logging
-import pickle
 import re
 import sys
 import unicodedata
@@ -57,7 +54,6 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from tqdm import tqdm  # noqa: E402
 
 from pipeline import config  # noqa: E402
 
@@ -88,46 +84,6 @@ def read_gold(web_dir: Path) -> dict[str, list[str]]:
     return gold
 
 
-def _code_hash() -> str:
-    h = hashlib.sha256()
-    for p in sorted((REPO_ROOT / "pipeline" / "extract").glob("*.py")) + [REPO_ROOT / "pipeline" / "segment.py"]:
-        h.update(p.read_bytes())
-    return h.hexdigest()[:16]
-
-
-def extract(paths: list[Path], cache: Path | None):
-    """(documents, blocks, sentences) of the files, stage by stage as pipeline.run does."""
-    from pipeline.extract.ingest import ingest_file
-    from pipeline.segment import segment_blocks
-
-    code = _code_hash()
-    docs, blocks, sents = [], [], []
-    todo: list[tuple[Path, Path | None]] = []
-    results = {}
-    for p in paths:
-        key = hashlib.sha256(p.read_bytes() + code.encode()).hexdigest()[:24]
-        cp = cache / f"{p.name}.{key}.pkl" if cache else None
-        if cp is not None and cp.exists():
-            results[p] = pickle.loads(cp.read_bytes())
-        else:
-            todo.append((p, cp))
-    for p, cp in tqdm(todo, desc="extract", unit="doc", disable=None):
-        r = ingest_file(p)
-        s = segment_blocks(r.blocks) if r.blocks else []
-        results[p] = (r.document, r.blocks, s)
-        if cp is not None:
-            cp.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cp.with_suffix(".tmp")
-            tmp.write_bytes(pickle.dumps(results[p]))
-            tmp.replace(cp)
-    for p in paths:
-        d, b, s = results[p]
-        docs.append(d)
-        blocks += b
-        sents += s
-    return docs, blocks, sents
-
-
 def score(gold: list[str], found: list[str]) -> tuple[int, list[str], list[str]]:
     """(matched, misses, extras) of one document."""
     left = Counter(match_key(t) for t in found)
@@ -153,7 +109,8 @@ def score(gold: list[str], found: list[str]) -> tuple[int, list[str], list[str]]
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--web", type=Path, default=WEB_DIR)
-    ap.add_argument("--cache", type=Path, default=None, help="extraction cache folder (e.g. /tmp/propbench)")
+    ap.add_argument("--cache", type=Path, default=None,
+                    help="the extraction store (default: the pipeline's, see pipeline/store.py)")
     ap.add_argument("--table-only", action="store_true", help="do not list the misses and extras")
     ap.add_argument("--doc", default="", help="only files whose name starts with this")
     args = ap.parse_args(argv)
@@ -163,25 +120,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     gold = read_gold(args.web)
     paths = sorted(p for p in args.web.glob("*.txt") if p.name.startswith(args.doc))
-    docs, blocks, sents = extract(paths, args.cache)
+    from pipeline.store import Store, cached_tables
 
-    from pipeline.proposals import find_proposals
-
-    props = find_proposals(docs, blocks, sents)
+    # The store re-runs only the stages whose code changed (here: proposals after a rule edit).
+    tables = cached_tables(paths, store=Store(args.cache) if args.cache else None)
+    docs = tables["documents"]
+    name_of = dict(zip(docs["doc_id"], docs["source_file"]))
+    props = tables["proposals"]
     by_doc: dict[str, list[str]] = defaultdict(list)
-    name_of = {d.doc_id: d.source_file for d in docs}
-    for p in props:
-        if p.unit in SCORED_UNITS:
-            by_doc[name_of[p.doc_id]].append(p.text)
+    for doc_id, unit, text in zip(props["doc_id"], props["unit"], props["text"]):
+        if unit in SCORED_UNITS:
+            by_doc[name_of[doc_id]].append(text)
 
     rows = []
     tot_g = tot_f = tot_m = 0
-    for d in docs:
-        name = d.source_file
+    for name, status in zip(docs["source_file"], docs["status"]):
         g, f = gold.get(name, []), by_doc.get(name, [])
         m, misses, extras = score(g, f)
         tot_g, tot_f, tot_m = tot_g + len(g), tot_f + len(f), tot_m + m
-        rows.append((name, len(g), len(f), m, misses, extras, d.status))
+        rows.append((name, len(g), len(f), m, misses, extras, status))
     print(f"{'document':58s} {'gold':>5s} {'found':>5s} {'match':>5s} {'recall':>6s} {'prec':>6s}")
     for name, g, f, m, misses, extras, status in rows:
         rec = f"{m / g:.2f}" if g else "-"
