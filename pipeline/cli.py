@@ -129,8 +129,6 @@ def _add_review(sub) -> None:
     i.add_argument("file", type=Path)
     i.add_argument("--reviewer", required=True, help="your name or initials")
     s = rsub.add_parser("simulate", help="active-learning simulation -> reports/active_learning.*")
-    s.add_argument("--cache", type=Path, default=Path("/tmp/review_sim/labelled.pkl"),
-                   help="pickle of the extracted labelled proposals (made when absent)")
     s.add_argument("--seeds", type=int, default=3)
     s.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
     p.set_defaults(func=_lazy("pipeline.review.review_command"))

@@ -656,29 +656,19 @@ def simulation_report(curves: pd.DataFrame, summary: dict) -> str:
           "for every order: the pool is dominated by national manifestos (`stat`) while held-out municipal "
           "documents need `kommun`/`region`, so random order's final level score is its lowest, and \"reaching "
           "it\" says nothing; read the level columns as curves, not against the target. "
-          "Produced by `python -m pipeline review simulate` (`--seeds N`, `--cache` for the extracted labelled "
-          "proposals).", ""]
+          "Produced by `python -m pipeline review simulate` (`--seeds N`).", ""]
     return "\n".join(L)
 
 
-def load_sim_frame(cache: Path) -> pd.DataFrame:
-    """Hand-labelled proposals joined with their extracted text, cached (pickle) at
-    ``cache`` so repeated simulations do not re-extract the real PDFs."""
-    import pickle
-
-    cache = Path(cache)
-    if cache.is_file():
-        return pickle.loads(cache.read_bytes())
+def load_sim_frame() -> pd.DataFrame:
+    """Hand-labelled proposals joined with their extracted text (from the extraction store)."""
     from pipeline.classify.train import labelled_proposals, training_labels
-    from pipeline.run import extract_proposals
 
-    frame = labelled_proposals(training_labels(config.LABELS_DIR), extract=extract_proposals)
-    atomic_write_bytes(cache, pickle.dumps(frame, protocol=4))
-    return frame
+    return labelled_proposals(training_labels(config.LABELS_DIR))
 
 
 def simulate_command(args) -> int:
-    frame = load_sim_frame(args.cache)
+    frame = load_sim_frame()
     curves = simulate(frame, seeds=tuple(range(args.seeds)))
     summary = summarise(curves)
     reports = Path(args.reports)

@@ -9,17 +9,13 @@ atomically.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from pipeline import config
 from pipeline.errors import PipelineError
-from pipeline.extract.ingest import ingest_file
 from pipeline.extract.metadata import is_metadata_file
-from pipeline.records import DocumentResult
 from pipeline.storage import read_csv
 
 log = logging.getLogger(__name__)
@@ -37,27 +33,6 @@ def list_inputs(raw_dir: Path) -> list[Path]:
     )
 
 
-def ingest_all(paths: list[Path], jobs: int = 1) -> list[DocumentResult]:
-    """Ingest documents, ``jobs`` at a time; results in input order."""
-    bar = dict(total=len(paths), unit="doc", desc="ingest", disable=None)
-    if jobs <= 1 or len(paths) <= 1:
-        return [ingest_file(p) for p in tqdm(paths, **bar)]
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        return list(tqdm(pool.map(ingest_file, paths), **bar))
-
-
-def extract_tables(paths: list[Path], jobs: int | None = None, classify: bool = True,
-                   store=None) -> dict[str, pd.DataFrame]:
-    """All stages over the given files, through the store (pipeline.store); returns the
-    tables by name. ``jobs`` defaults to the number of usable cores."""
-    from pipeline.store import cached_tables
-
-    tables = cached_tables(paths, jobs=jobs, store=store)
-    if classify:
-        tables["proposals"] = label(tables["proposals"])
-    return tables
-
-
 def label(proposals: pd.DataFrame) -> pd.DataFrame:
     """Model labels, then reviewer corrections over them."""
     from pipeline.classify.predict import label_proposals
@@ -71,14 +46,6 @@ def label(proposals: pd.DataFrame) -> pd.DataFrame:
     if path.exists():
         out, _orphans = apply_corrections(out, path)
     return out
-
-
-def extract_proposals(paths: list[Path]) -> pd.DataFrame:
-    """Proposals (unlabelled) of the given files, with each document's sha256 and
-    document columns: :func:`pipeline.store.cached_proposals`."""
-    from pipeline.store import cached_proposals
-
-    return cached_proposals(paths)
 
 
 def run_extract(raw_dir: Path, out_dir: Path, jobs: int | None = None, strict: bool = False, classify: bool = True,

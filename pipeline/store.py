@@ -35,7 +35,7 @@ import json
 import logging
 import os
 from collections import Counter
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Optional

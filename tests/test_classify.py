@@ -19,8 +19,7 @@ from pipeline.classify import train as train_mod
 from pipeline.classify.corrections import append_corrections, apply_corrections
 from pipeline.classify.features import (compound_parts, cue_match_counts, codebook_cues, infer_actor_level,
                                         lemma_tokens, prepare_input)
-from pipeline.classify.labels import text_simhash
-from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, ProposalClassifier, TunedClassifier,
+from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, ProposalClassifier,
                                      build_pipeline, outer_folds, text_only)
 from pipeline.classify.predict import classify_command, classify_frame, label_proposals
 from pipeline.errors import PipelineError

@@ -7,7 +7,6 @@ import csv
 import io
 from pathlib import Path
 
-import pytest
 
 from pipeline.extract.ingest import ingest_file
 from pipeline.extract.limits import MAX_BLOCK_CHARS, MAX_TITLE_CHARS

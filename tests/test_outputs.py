@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pandas as pd
-import pytest
 
 from pipeline.groups import group_proposals, group_summary, normalise
 from pipeline.outputs import (enrich, read_table, researcher_sheets, typed, write_parquet,
