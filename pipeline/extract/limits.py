@@ -38,25 +38,31 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in out if s.strip()]
 
 
-def _hard_pieces(sentence: str, limit: int) -> list[str]:
-    """A sentence longer than ``limit``: cut at spaces, or hard where there are none."""
+def _pack(parts: list[str], limit: int) -> list[str]:
+    """``parts`` joined with spaces into pieces of at most ``limit`` characters, in order
+    (a part is never cut here)."""
     out: list[str] = []
     cur = ""
-    for word in sentence.split(" "):
-        while len(word) > limit:
-            if cur:
-                out.append(cur)
-                cur = ""
-            out.append(word[:limit])
-            word = word[limit:]
-        if cur and len(cur) + 1 + len(word) > limit:
+    for part in parts:
+        if cur and len(cur) + 1 + len(part) > limit:
             out.append(cur)
-            cur = word
+            cur = part
         else:
-            cur = f"{cur} {word}" if cur else word
+            cur = f"{cur} {part}" if cur else part
     if cur:
         out.append(cur)
     return out
+
+
+def _hard_pieces(sentence: str, limit: int) -> list[str]:
+    """A sentence longer than ``limit``: cut at spaces, or hard where there are none."""
+    words: list[str] = []
+    for word in sentence.split(" "):
+        while len(word) > limit:
+            words.append(word[:limit])
+            word = word[limit:]
+        words.append(word)
+    return _pack(words, limit)
 
 
 def split_long(text: str, limit: int = MAX_BLOCK_CHARS) -> list[str]:
@@ -65,19 +71,8 @@ def split_long(text: str, limit: int = MAX_BLOCK_CHARS) -> list[str]:
     Text within the limit comes back unchanged as the only piece."""
     if len(text) <= limit:
         return [text]
-    pieces: list[str] = []
-    cur = ""
-    for s in sentences(text):
-        parts = _hard_pieces(s, limit) if len(s) > limit else [s]
-        for p in parts:
-            if cur and len(cur) + 1 + len(p) > limit:
-                pieces.append(cur)
-                cur = p
-            else:
-                cur = f"{cur} {p}" if cur else p
-    if cur:
-        pieces.append(cur)
-    return pieces
+    parts = [p for s in sentences(text) for p in (_hard_pieces(s, limit) if len(s) > limit else [s])]
+    return _pack(parts, limit)
 
 
 def split_blocks(blocks: list) -> list:
