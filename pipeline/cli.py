@@ -24,6 +24,19 @@ def _lazy(target: str):
     return run
 
 
+def _folder_options(p, *names: str) -> None:
+    """``--processed``, ``--labels``, ``--models``, ``--reports``: the project's folders
+    (``config.<NAME>_DIR``, read when the parser is built)."""
+    for name in names:
+        p.add_argument(f"--{name}", type=Path, default=getattr(config, f"{name.upper()}_DIR"))
+
+
+def _threshold_option(p) -> None:
+    p.add_argument("--threshold", type=float, default=None,
+                   help="least cosine similarity between two members of a group "
+                        "(default: pipeline.groups.DEFAULT_THRESHOLD)")
+
+
 def _add_extract(sub) -> None:
     p = sub.add_parser("extract", help="raw documents -> processed/ tables")
     p.add_argument("--raw", type=Path, default=config.RAW_DIR, help="input folder (default: raw/)")
@@ -89,8 +102,7 @@ def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train theme and level models from labels/")
     p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR,
                    help="extracted tables, for corrected proposals that have no hand label")
-    p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
-    p.add_argument("--models", type=Path, default=config.MODELS_DIR)
+    _folder_options(p, "labels", "models")
     p.add_argument("--allow-orphans", action="store_true",
                    help="skip labels that cannot be placed on an extracted proposal (default: fail naming them)")
     p.set_defaults(func=_lazy("pipeline.classify.train.train_command"))
@@ -108,9 +120,7 @@ def _add_classify(sub) -> None:
 
 def _add_evaluate(sub) -> None:
     p = sub.add_parser("evaluate", help="grouped cross-validation report -> reports/")
-    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
-    p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
-    p.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
+    _folder_options(p, "processed", "labels", "reports")
     p.add_argument("--allow-orphans", action="store_true",
                    help="skip labels that cannot be placed on an extracted proposal (default: fail naming them)")
     p.set_defaults(func=_lazy("pipeline.classify.evaluate.evaluate_command"))
@@ -118,9 +128,7 @@ def _add_evaluate(sub) -> None:
 
 def _add_review(sub) -> None:
     p = sub.add_parser("review", help="review labels: spreadsheet batches, queue simulation")
-    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
-    p.add_argument("--labels", type=Path, default=config.LABELS_DIR)
-    p.add_argument("--models", type=Path, default=config.MODELS_DIR)
+    _folder_options(p, "processed", "labels", "models")
     rsub = p.add_subparsers(dest="review_cmd", required=True)
     e = rsub.add_parser("export", help="next batch of the review queue -> .xlsx with drop-down lists")
     e.add_argument("--out", type=Path, required=True)
@@ -130,20 +138,16 @@ def _add_review(sub) -> None:
     i.add_argument("--reviewer", required=True, help="your name or initials")
     s = rsub.add_parser("simulate", help="active-learning simulation -> reports/active_learning.*")
     s.add_argument("--seeds", type=int, default=3)
-    s.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
+    _folder_options(s, "reports")
     p.set_defaults(func=_lazy("pipeline.review.review_command"))
 
 
 def _add_report(sub) -> None:
     p = sub.add_parser("report", help="processed/ -> reports/index.html, proposal groups, Parquet and .xlsx exports")
-    p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR)
-    p.add_argument("--models", type=Path, default=config.MODELS_DIR)
-    p.add_argument("--reports", type=Path, default=config.REPORTS_DIR)
+    _folder_options(p, "processed", "models", "reports")
     p.add_argument("--labels", type=Path, default=config.LABELS_DIR,
                    help="hand labels, to say which proposals the model was trained on")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="least cosine similarity between two members of a group "
-                        "(default: pipeline.groups.DEFAULT_THRESHOLD)")
+    _threshold_option(p)
     p.set_defaults(func=_lazy("pipeline.report.report_command"))
 
 
@@ -151,9 +155,7 @@ def _add_groups(sub) -> None:
     p = sub.add_parser("groups", help="group similar proposals across documents -> proposal_groups.csv")
     p.add_argument("--processed", type=Path, default=config.PROCESSED_DIR, help="folder with proposals.csv")
     p.add_argument("--out", type=Path, default=None, help="default: <processed>/proposal_groups.csv")
-    p.add_argument("--threshold", type=float, default=None,
-                   help="least cosine similarity between two members of a group "
-                        "(default: pipeline.groups.DEFAULT_THRESHOLD)")
+    _threshold_option(p)
     p.set_defaults(func=_lazy("pipeline.report.groups_command"))
 
 
