@@ -33,19 +33,51 @@ def list_inputs(raw_dir: Path) -> list[Path]:
     )
 
 
-def label(proposals: pd.DataFrame) -> pd.DataFrame:
-    """Model labels, then reviewer corrections over them."""
-    from pipeline.classify.predict import label_proposals
+class Labeller:
+    """Labels proposals a part at a time (see :func:`pipeline.store.write_tables`): the
+    model's labels (remembered per document in the store, keyed by the model's hash),
+    hand labels over them, then reviewer corrections over both. :meth:`close` warns once
+    about corrections that matched no proposal of any part."""
 
-    out = label_proposals(proposals, config.MODELS_DIR)
-    try:
+    def __init__(self, models_dir: Path | None = None, labels_dir: Path | None = None, cache_root: Path | None = None):
+        from pipeline.classify.predict import ModelLabels
+
+        self.models_dir = Path(models_dir or config.MODELS_DIR)
+        self.labels_dir = Path(labels_dir or config.LABELS_DIR)
+        self.model_labels = ModelLabels(self.models_dir, cache_root)
+        self.corrections = self.labels_dir / "corrections.csv"
+        self.wanted: set[str] = set()  # proposal_ids the corrections name
+        if self.corrections.exists():
+            from pipeline.classify.corrections import load_corrections
+
+            self.wanted = set(load_corrections(self.corrections)["proposal_id"].astype(str))
+        self.applied: set[str] = set()  # those found among the proposals so far
+        self.n_rows = 0
+
+    def __call__(self, proposals: pd.DataFrame) -> pd.DataFrame:
         from pipeline.classify.corrections import apply_corrections
-    except ImportError:
+        from pipeline.classify.predict import label_proposals
+
+        out = label_proposals(proposals, self.models_dir, self.labels_dir, model_labels=self.model_labels)
+        self.n_rows += len(out)
+        if self.corrections.exists():
+            out, _ = apply_corrections(out, self.corrections, warn_orphans=False)
+            self.applied |= self.wanted.intersection(out["proposal_id"].astype(str))
         return out
-    path = config.LABELS_DIR / "corrections.csv"
-    if path.exists():
-        out, _orphans = apply_corrections(out, path)
-    return out
+
+    def close(self) -> None:
+        from pipeline.classify.corrections import load_corrections
+
+        if self.model_labels.exists:
+            log.info("labelled %d proposals; the model labelled %d document(s), the others came from the store",
+                     self.n_rows, self.model_labels.n_predicted)
+        if self.corrections.exists():
+            corr = load_corrections(self.corrections)
+            orphans = corr[~corr["proposal_id"].isin(self.applied)]
+            if len(orphans):
+                log.warning("%d correction(s) in %s refer to %d proposal_id(s) not in the proposals; "
+                            "they were not applied (first: %s)", len(orphans), self.corrections,
+                            orphans["proposal_id"].nunique(), orphans["proposal_id"].iloc[0])
 
 
 def run_extract(raw_dir: Path, out_dir: Path, jobs: int | None = None, strict: bool = False, classify: bool = True,
@@ -66,7 +98,10 @@ def run_extract(raw_dir: Path, out_dir: Path, jobs: int | None = None, strict: b
     log.info("extracting %d documents from %s (store %s)", len(paths), raw_dir, store.root)
     done = run_documents(paths, store, jobs=jobs, executor=executor, scheduler=scheduler)
     out_dir = Path(out_dir)
-    counts = write_tables(done, store, out_dir, label=label if classify else None)
+    labeller = Labeller(cache_root=store.root) if classify else None
+    counts = write_tables(done, store, out_dir, label=labeller)
+    if labeller is not None:
+        labeller.close()
     docs = read_csv(out_dir / "documents.csv")
     n_err = int((docs["status"] == "error").sum())
     log.info(

@@ -72,6 +72,12 @@ STAGE_LIBRARIES = {
     "proposals": ("pyyaml",),
 }
 ROWS_PER_WRITE = 50_000  # rows gathered before a write of the assembled tables
+WORKER_RETRIES = 2  # broken pools a document may be unfinished in before it runs alone
+# Document columns given to the classifier beside each proposal (see cached_proposals).
+DOC_COLUMNS = ("title", "actor_level", "kind", "year")
+# Columns the labeller adds that proposals.csv keeps.
+LABEL_OUTPUT = ("theme", "theme_confidence", "level", "level_confidence", "needs_review",
+                "theme_source", "level_source")
 
 
 def default_cache_dir() -> Path:
@@ -379,19 +385,55 @@ def plan(paths: list[Path], store: Store) -> list[DocTask]:
     return tasks
 
 
+def _pool(tasks: list[DocTask], fn: Callable[[DocTask], DocDone], workers: int):
+    """Run ``tasks`` on a process pool, yielding each done record; returns the tasks left
+    unfinished when a worker process died (the pool is then broken), else []."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    finished: set[str] = set()
+    # spawn: a worker forked from a parent that already ran torch can hang.
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = {pool.submit(fn, t): t for t in tasks}
+        try:
+            for f in as_completed(futures):
+                r = f.result()
+                finished.add(r.task.path)
+                yield r
+        except BrokenProcessPool:
+            return [t for t in tasks if t.path not in finished]
+    return []
+
+
 def _local_results(tasks: list[DocTask], fn: Callable[[DocTask], DocDone], jobs: int) -> Iterator[DocDone]:
+    """Done records of ``tasks`` on a local process pool of ``jobs`` workers.
+
+    A worker process that dies (a crash in a C library, the kernel's out-of-memory
+    killer) breaks the pool: the unfinished documents are retried on a new pool. A
+    document that was unfinished in :data:`WORKER_RETRIES` broken pools is then run
+    alone, and if it kills that worker too it becomes an error row; the run goes on."""
     if jobs <= 1 or len(tasks) <= 1:
         for t in tasks:
             yield fn(t)
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    # spawn: a worker forked from a parent that already ran torch can hang.
-    with ProcessPoolExecutor(max_workers=min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [pool.submit(fn, t) for t in tasks]
-        for f in as_completed(futures):
-            yield f.result()
+    tries: Counter = Counter()
+    pending = list(tasks)
+    while pending:
+        suspect = next((t for t in pending if tries[t.path] >= WORKER_RETRIES), None)
+        if suspect is not None:
+            pending.remove(suspect)
+            if (yield from _pool([suspect], fn, 1)):
+                log.warning("%s: its worker process died %d times; it becomes an error row",
+                            Path(suspect.path).name, tries[suspect.path] + 1)
+                yield DocDone(suspect, failed="the worker process died while extracting this document")
+            continue
+        unfinished = yield from _pool(pending, fn, min(jobs, len(pending)))
+        if unfinished:
+            log.warning("a worker process died; %d unfinished document(s) go to a new pool", len(unfinished))
+        for t in unfinished:
+            tries[t.path] += 1
+        pending = unfinished
 
 
 def _dask_results(tasks: list[DocTask], fn: Callable[[DocTask], DocDone], jobs: int,
@@ -411,10 +453,19 @@ def _dask_results(tasks: list[DocTask], fn: Callable[[DocTask], DocDone], jobs: 
         cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
     try:
-        # One task per document; a worker that dies is retried on another worker.
-        futures = client.map(fn, tasks, key=[f"doc-{t.keys['proposals']}" for t in tasks], retries=2)
+        # One task per document; a worker that dies is retried on another worker, and a
+        # document that kills WORKER_RETRIES + 1 workers is an error row.
+        futures = client.map(fn, tasks, key=[f"doc-{t.keys['proposals']}" for t in tasks], retries=WORKER_RETRIES)
+        task_of = {f.key: t for f, t in zip(futures, tasks)}
         for f in as_completed(futures):
-            yield f.result()
+            try:
+                yield f.result()
+            except PipelineError:
+                raise
+            except Exception as exc:  # KilledWorker: its workers died WORKER_RETRIES + 1 times
+                t = task_of[f.key]
+                log.warning("%s: %s; it becomes an error row", Path(t.path).name, type(exc).__name__)
+                yield DocDone(t, failed=f"the worker process died while extracting this document ({type(exc).__name__})")
             f.release()
     finally:
         client.close()
@@ -574,38 +625,101 @@ class _TableWriter:
         self._csv_cm.__exit__(*exc)
 
 
+def _with_doc_columns(props: pd.DataFrame, docs: pd.DataFrame) -> pd.DataFrame:
+    """Proposals with ``doc_sha256`` and the document columns of :data:`DOC_COLUMNS`
+    (named ``doc_<name>`` where a proposal column has that name): the model's input
+    beside the proposal's own columns, the same in training and extraction."""
+    docs = docs.set_index("doc_id")
+    props = props.copy()
+    props["doc_sha256"] = props["doc_id"].map(docs["sha256"])
+    for col in DOC_COLUMNS:
+        if col in docs.columns:
+            name = f"doc_{col}" if col in props.columns else col
+            props[name] = props["doc_id"].map(docs[col]).astype(docs[col].dtype)
+    return props
+
+
+class _FrameWriter:
+    """Streams a labelled proposals frame to ``name.csv`` and ``name.parquet`` in parts
+    (typed frames, so every part has the same Parquet schema)."""
+
+    def __init__(self, out_dir: Path, name: str):
+        self._csv_cm = atomic_writer(out_dir / f"{name}.csv")
+        self._pq_cm = atomic_writer(out_dir / f"{name}.parquet")
+        self.csv = self._csv_cm.__enter__()
+        self.pq_fh = self._pq_cm.__enter__()
+        self.pq: pq.ParquetWriter | None = None
+        self.header = True
+        self.rows = 0
+
+    def add(self, df: pd.DataFrame) -> None:
+        table = frame_to_arrow(df, "proposals")
+        if self.pq is None:
+            self.pq = pq.ParquetWriter(self.pq_fh, table.schema)
+        elif table.schema != self.pq.schema:
+            table = table.cast(self.pq.schema)
+        self.csv.write(csv_text(df, header=self.header).encode("utf-8"))
+        self.header = False
+        self.pq.write_table(table)
+        self.rows += len(df)
+
+    def close(self, ok: bool = True) -> None:
+        exc = (None, None, None) if ok else (RuntimeError, RuntimeError("aborted"), None)
+        if self.pq is not None:
+            self.pq.close()
+        self._pq_cm.__exit__(*exc)
+        self._csv_cm.__exit__(*exc)
+
+
 def write_tables(done: list[DocDone], store: Store, out_dir: Path,
                  label: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> dict[str, int]:
-    """documents, blocks and sentences streamed from the store to CSV + Parquet in
-    ``out_dir``; proposals gathered, labelled with ``label`` (if given), then written.
-    Returns the row count of each table."""
+    """All four tables streamed from the store to CSV + Parquet in ``out_dir``, one
+    document at a time, atomically. Proposals go in parts of about
+    :data:`ROWS_PER_WRITE` rows: each part gets its documents' columns, is labelled with
+    ``label`` (if given), enriched with document metadata and theme names
+    (:func:`pipeline.outputs.enrich`) and written, so memory stays bounded however
+    many documents there are. Returns the row count of each table."""
+    from pipeline.outputs import enrich
+
     out_dir = Path(out_dir)
     writers = {t: _TableWriter(out_dir, t, arrow_schema(t)) for t in ("documents", "blocks", "sentences")}
-    proposals: list[pa.Table] = []
-    documents: list[pa.Table] = []  # one row per document: small, kept for the proposals' doc columns
+    props_out = _FrameWriter(out_dir, "proposals")
+    part: dict[str, list[pa.Table]] = {"proposals": [], "documents": []}
+    n_part = 0
+
+    def flush(final: bool = False) -> None:
+        nonlocal n_part
+        if not n_part and not (final and props_out.rows == 0):
+            return
+        docs = to_pandas(pa.concat_tables(part["documents"]) if part["documents"]
+                         else arrow_schema("documents").empty_table())
+        raw = to_pandas(pa.concat_tables(part["proposals"]) if part["proposals"]
+                        else arrow_schema("proposals").empty_table())
+        props = _with_doc_columns(raw, docs)
+        if label is not None:
+            props = label(props)
+        props = props.drop(columns=[c for c in props.columns if c not in raw.columns and c not in LABEL_OUTPUT])
+        props_out.add(enrich({"documents": docs, "proposals": props})["proposals"])
+        part["proposals"], part["documents"], n_part = [], [], 0
+
     ok = False
     try:
         for tables in iter_tables(done, store):
             for t, w in writers.items():
                 w.add(tables[t])
-            proposals.append(tables["proposals"])
-            documents.append(tables["documents"])
+            part["proposals"].append(tables["proposals"])
+            part["documents"].append(tables["documents"])
+            n_part += tables["proposals"].num_rows
+            if n_part >= ROWS_PER_WRITE:
+                flush()
+        flush(final=True)
         ok = True
     finally:
         for w in writers.values():
             w.close(ok)
-    props = to_pandas(pa.concat_tables(proposals) if proposals else arrow_schema("proposals").empty_table())
-    if label is not None:
-        props = label(props)
-    from pipeline.outputs import enrich
-    from pipeline.storage import write_csv
-
-    docs = to_pandas(pa.concat_tables(documents) if documents else arrow_schema("documents").empty_table())
-    props = enrich({"documents": docs, "proposals": props})["proposals"]
-    write_csv(props, out_dir / "proposals.csv")
-    write_parquet(frame_to_arrow(props, "proposals"), out_dir / "proposals.parquet")
+        props_out.close(ok)
     counts = {t: w.rows for t, w in writers.items()}
-    counts["proposals"] = len(props)
+    counts["proposals"] = props_out.rows
     return counts
 
 
@@ -622,19 +736,9 @@ def cached_tables(paths: Iterable[Path], jobs: int | None = None, store: Store |
     return assemble(done, store)
 
 
-DOC_COLUMNS = ("title", "actor_level", "kind", "year")
-
-
 def cached_proposals(paths: Iterable[Path], jobs: int | None = None, store: Store | None = None) -> pd.DataFrame:
     """Unlabelled proposals of ``paths`` with ``doc_sha256`` and the document columns
     title, actor_level, kind and year (named ``doc_<name>`` where a proposal column has
     that name; the proposal's own ``actor`` stays as it is)."""
     tables = cached_tables(paths, jobs=jobs, store=store)
-    docs = tables["documents"].set_index("doc_id")
-    props = tables["proposals"].copy()
-    props["doc_sha256"] = props["doc_id"].map(docs["sha256"])
-    for col in DOC_COLUMNS:
-        if col in docs.columns:
-            name = f"doc_{col}" if col in props.columns else col
-            props[name] = props["doc_id"].map(docs[col]).astype(docs[col].dtype)
-    return props
+    return _with_doc_columns(tables["proposals"], tables["documents"])

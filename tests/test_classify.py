@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -370,6 +371,38 @@ def test_label_proposals(model_dir, tmp_path, frame, caplog):
         empty = label_proposals(proposals, tmp_path / "no-model", labels_dir=tmp_path)
     assert "make train" in caplog.text
     assert (empty[["theme", "level", "needs_review", "theme_source", "level_source"]] == "").all().all()
+
+
+def test_model_labels_are_kept_per_document_and_keyed_by_the_model(model_dir, tmp_path, frame):
+    from pipeline.classify.predict import ModelLabels
+
+    proposals = frame.drop(columns=["theme", "level"]).reset_index(drop=True)
+    first = ModelLabels(model_dir, tmp_path / "cache")
+    out = label_proposals(proposals, model_dir, labels_dir=tmp_path, model_labels=first)
+    n_docs = proposals["doc_id"].nunique()
+    assert first.n_predicted == n_docs
+    assert len(list((tmp_path / "cache" / "classify").rglob("*.labels.parquet"))) == n_docs
+    plain = label_proposals(proposals, model_dir, labels_dir=tmp_path)  # nothing remembered
+    pd.testing.assert_frame_equal(out, plain)
+    # an unchanged rerun reads every document's labels and never loads the model
+    again = ModelLabels(model_dir, tmp_path / "cache")
+    pd.testing.assert_frame_equal(label_proposals(proposals, model_dir, labels_dir=tmp_path, model_labels=again), out)
+    assert again.n_predicted == 0 and again._model is None
+    # one document's proposal changed: only that document is labelled again
+    changed = proposals.copy()
+    changed.loc[0, "text"] = changed.loc[0, "text"] + " Snarast."
+    third = ModelLabels(model_dir, tmp_path / "cache")
+    label_proposals(changed, model_dir, labels_dir=tmp_path, model_labels=third)
+    assert third.n_predicted == 1
+    # another model (here: the same artifact with other metadata) labels everything anew
+    other = tmp_path / "other-model"
+    shutil.copytree(model_dir, other)
+    meta = json.loads((other / "metadata.json").read_text(encoding="utf-8"))
+    meta["note"] = "retrained"
+    (other / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
+    fourth = ModelLabels(other, tmp_path / "cache")
+    label_proposals(proposals, other, labels_dir=tmp_path, model_labels=fourth)
+    assert fourth.n_predicted == n_docs
 
 
 def test_hand_labels_win_and_review_wins_over_them(model_dir, tmp_path, frame):

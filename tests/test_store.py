@@ -8,6 +8,7 @@ scratch on a Dask LocalCluster of two worker processes).
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -17,8 +18,8 @@ import pytest
 
 from pipeline.records import Block, Document, Proposal, Sentence, to_frame
 from pipeline.storage import read_csv, write_parquet
-from pipeline.store import (PACKAGE_DIR, STAGES, Store, arrow_schema, assemble, cached_proposals,
-                            run_documents, stage_versions, to_arrow, to_pandas)
+from pipeline.store import (PACKAGE_DIR, STAGES, DocDone, DocTask, Store, _local_results, arrow_schema, assemble,
+                            cached_proposals, run_documents, stage_versions, to_arrow, to_pandas)
 
 from .conftest import stanza_model_available
 
@@ -209,3 +210,20 @@ def test_dask_local_cluster_gives_the_same_bytes_as_local(raw_extracted, raw_ext
         # the record's columns with their types (proposals also carry the document's columns)
         assert all(table.schema.field(f.name).type == f.type for f in arrow_schema(name)), name
         assert table.num_rows == len(read_csv(raw_extracted / f"{name}.csv")), name
+
+
+def _dies_on_kill(task: DocTask) -> DocDone:
+    """A stand-in for process_document whose worker process dies on one document
+    (module level: the spawned workers import it)."""
+    if "kill" in Path(task.path).name:
+        os._exit(3)
+    return DocDone(task, ran=("ingest",))
+
+
+def test_a_worker_that_dies_makes_one_error_row_and_the_run_goes_on(tmp_path):
+    names = ["a.txt", "b.txt", "kill.txt", "c.txt", "d.txt"]
+    tasks = [DocTask(str(tmp_path / n), "sha-" + n, {}, {}) for n in names]
+    done = {Path(d.task.path).name: d for d in _local_results(tasks, _dies_on_kill, 2)}
+    assert sorted(done) == sorted(names)
+    assert "worker process died" in done["kill.txt"].failed
+    assert all(done[n].ran == ("ingest",) and not done[n].failed for n in names if n != "kill.txt")

@@ -288,7 +288,7 @@ def normalise_label_columns(proposals: pd.DataFrame) -> pd.DataFrame:
 
 
 def apply_corrections(
-    proposals: pd.DataFrame, corrections_path: Optional[PathLike] = None
+    proposals: pd.DataFrame, corrections_path: Optional[PathLike] = None, warn_orphans: bool = True
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Overwrite theme/level with the latest reviewer correction.
 
@@ -299,7 +299,8 @@ def apply_corrections(
     corrected field gets ``needs_review = False`` (a
     person has looked at it). Uncorrected rows are left as they were. ``orphans`` are
     the log rows (all of them, file order) whose proposal_id is not in ``proposals``,
-    e.g. after a re-extraction changed ids; one warning gives their count. The log is
+    e.g. after a re-extraction changed ids; one warning gives their count (unless
+    ``warn_orphans`` is false: the caller labels a part of the proposals). The log is
     only read."""
     path = _path(corrections_path)
     df = normalise_label_columns(proposals)
@@ -307,7 +308,7 @@ def apply_corrections(
     known = set(df["proposal_id"].astype(str))
     is_orphan = ~corrections["proposal_id"].isin(known)
     orphans = corrections[is_orphan].reset_index(drop=True)
-    if len(orphans):
+    if len(orphans) and warn_orphans:
         log.warning(
             "%d correction(s) in %s refer to %d proposal_id(s) not in the proposals; "
             "they were not applied (first: %s)",
@@ -325,7 +326,7 @@ def apply_corrections(
             df.loc[hit, f"{field}_source"] = "review"
         corrected |= hit
     df.loc[corrected, "needs_review"] = False
-    log.info("applied corrections to %d of %d proposal(s) from %s", int(corrected.sum()), len(df), path)
+    log.debug("applied corrections to %d of %d proposal(s) from %s", int(corrected.sum()), len(df), path)
     return df, orphans
 
 

@@ -9,15 +9,19 @@ per-target threshold chosen at training time (``models/metadata.json``).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from pathlib import Path
 from typing import Optional, Sequence
 
+import numpy as np
 import pandas as pd
+import sklearn
 
 from pipeline import config
 from pipeline.classify.features import CONTEXT_COLUMNS, DOC_COLUMNS
-from pipeline.classify.model import TARGETS, ProposalClassifier
+from pipeline.classify.model import METADATA_FILE, TARGETS, ProposalClassifier
 from pipeline.errors import PipelineError
 from pipeline.storage import read_csv, write_csv
 
@@ -28,6 +32,8 @@ log = logging.getLogger(__name__)
 NEEDS_REVIEW_THRESHOLD = 0.5
 
 LABEL_COLUMNS = ["theme", "theme_confidence", "level", "level_confidence", "needs_review"]
+LABEL_DTYPES = {"theme": object, "theme_confidence": float, "level": object, "level_confidence": float,
+                "needs_review": bool}  # as ProposalClassifier.predict gives them
 SOURCE_COLUMNS = ["theme_source", "level_source"]  # hand | review | model | ''
 OLD_COLUMNS = ["label_source"]  # replaced by SOURCE_COLUMNS
 
@@ -121,36 +127,143 @@ def _oof(models_dir: Path) -> pd.DataFrame:
     return read_csv(path).drop_duplicates("proposal_id")
 
 
+class ModelLabels:
+    """The trained model's labels, one document at a time, remembered in the store.
+
+    The labels of a document's proposals are a pure function of the model (its
+    ``metadata.json``, which holds the artifact's sha256 and the review thresholds), the
+    classification code (``pipeline/classify/``, scikit-learn's version) and the model
+    input of those proposals. :meth:`predict` keys each document on all three and keeps
+    its labels as ``<cache>/classify/<key[:2]>/<key>.labels.parquet``: an unchanged
+    rerun reads them and never loads the model, a new document costs its own
+    prediction, a retrained model labels everything anew. Without ``cache_root`` nothing
+    is remembered."""
+
+    def __init__(self, models_dir: Path, cache_root: Optional[Path] = None):
+        self.models_dir = Path(models_dir)
+        self.root = Path(cache_root) / "classify" if cache_root is not None else None
+        self._model: Optional[ProposalClassifier] = None
+        self.exists = ProposalClassifier.exists(self.models_dir)
+        self.meta: dict = {}
+        self.version = ""
+        self.n_predicted = 0  # documents labelled by the model in this process (not from the store)
+        if self.exists:
+            meta_bytes = (self.models_dir / METADATA_FILE).read_bytes()
+            try:
+                self.meta = json.loads(meta_bytes)
+            except ValueError:
+                self.meta = {}  # load() names the problem when the model is needed
+            self.version = _hash_parts(meta_bytes, *_classify_sources(), sklearn.__version__.encode())
+
+    @property
+    def model(self) -> ProposalClassifier:
+        if self._model is None:
+            self._model = ProposalClassifier.load(self.models_dir)
+        return self._model
+
+    def review_threshold(self, target: str) -> float:
+        if self._model is not None:
+            return self._model.review_thresholds.get(target, NEEDS_REVIEW_THRESHOLD)
+        t = (self.meta.get("targets") or {}).get(target) or {}
+        return float(t.get("review_threshold", NEEDS_REVIEW_THRESHOLD))
+
+    def _path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.labels.parquet"
+
+    def predict(self, X: pd.DataFrame, doc_ids: Sequence[str]) -> pd.DataFrame:
+        """The model's LABEL_COLUMNS for the rows of ``X`` (a :func:`model_frame`),
+        grouped by ``doc_ids`` (one per row) for the store."""
+        if self.root is None:
+            self.n_predicted += len(set(doc_ids))
+            return self.model.predict(X)
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from pipeline.storage import csv_text, write_parquet
+
+        doc_ids = np.asarray(doc_ids, dtype=object)
+        parts: list[pd.DataFrame] = []
+        todo: list[tuple[str, np.ndarray]] = []
+        for doc in pd.unique(doc_ids):
+            rows = np.flatnonzero(doc_ids == doc)
+            key = _hash_parts(self.version.encode(), csv_text(X.iloc[rows].reset_index(drop=True)).encode("utf-8"))
+            path = self._path(key)
+            if path.is_file():
+                got = pq.read_table(path).to_pandas().astype(LABEL_DTYPES)
+                if len(got) == len(rows):
+                    got.index = X.index[rows]
+                    parts.append(got)
+                    continue
+            todo.append((key, rows))
+        if todo:
+            rows = np.concatenate([r for _, r in todo])
+            pred = self.model.predict(X.iloc[rows])
+            self.n_predicted += len(todo)
+            start = 0
+            for key, r in todo:
+                part = pred.iloc[start:start + len(r)]
+                start += len(r)
+                write_parquet(pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False)
+                              .replace_schema_metadata(None), self._path(key))
+                parts.append(part)
+        if not parts:
+            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in LABEL_DTYPES.items()}, index=X.index)
+        return pd.concat(parts).loc[X.index, LABEL_COLUMNS]
+
+
+def _hash_parts(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for p in parts:
+        h.update(hashlib.sha256(p).digest())
+    return h.hexdigest()
+
+
+def _classify_sources() -> list[bytes]:
+    """The classification code and codebook whose change changes a prediction."""
+    root = Path(__file__).resolve().parent
+    return [f.name.encode() + b"\0" + f.read_bytes()
+            for f in sorted([*root.glob("*.py"), *root.glob("*.yaml")])]
+
+
 def label_proposals(proposals_df: pd.DataFrame, models_dir: Path,
-                    labels_dir: Optional[Path] = None) -> pd.DataFrame:
+                    labels_dir: Optional[Path] = None, model_labels: Optional[ModelLabels] = None) -> pd.DataFrame:
     """Proposals with the label columns and per-field sources ``theme_source``,
     ``level_source`` (``hand``, ``model`` or ``''``). Used by ``make extract``.
 
     Hand labels (``labels_dir/labels.csv``, default ``labels/``) win: a labelled
-    proposal shows its hand label with source ``hand``. For proposals the model was
+    proposal shows its hand label with source ``hand`` (placed by its text anchor when
+    ``proposals_df`` has ``doc_sha256``). For proposals the model was
     trained on, the confidences are the out-of-fold ones of ``models/oof_predictions.csv``
     (never the in-sample ones), and ``needs_review`` is set when the out-of-fold label
     differs from the hand label or its confidence is below the model's threshold.
     Reviewer corrections are applied later, over all of this
     (:func:`pipeline.classify.corrections.apply_corrections`).
 
+    The model's own labels come from ``model_labels`` (default: a :class:`ModelLabels`
+    of ``models_dir`` that remembers nothing). Document columns (``title``,
+    ``actor_level``, ``kind``) are model input when ``proposals_df`` has them.
+
     Without a trained model in ``models_dir`` it warns; the label columns are empty
     (``''``) except for hand labels. A model that exists but cannot be used (other
     scikit-learn version, damaged) raises PipelineError telling to retrain."""
+    model_labels = model_labels or ModelLabels(models_dir)
     base = proposals_df.drop(columns=[c for c in LABEL_COLUMNS + SOURCE_COLUMNS + OLD_COLUMNS
                                       if c in proposals_df.columns])
     hand = _hand_labels(base, labels_dir).set_index("proposal_id")
     pid = base["proposal_id"].astype(str) if "proposal_id" in base.columns else pd.Series("", index=base.index)
-    if not ProposalClassifier.exists(models_dir):
+    has_model = model_labels.exists
+    if not has_model:
         log.warning("no trained model in %s: theme and level left empty except for hand labels (run `make train`)",
                     models_dir)
         out = base.copy()
         for col in LABEL_COLUMNS + SOURCE_COLUMNS:
             out[col] = ""
-        model = None
     else:
-        model = ProposalClassifier.load(models_dir)
-        out = classify_frame(base, model)
+        doc_ids = base["doc_id"].astype(str).to_numpy() if "doc_id" in base else np.full(len(base), "")
+        pred = model_labels.predict(model_frame(base), doc_ids)
+        out = base.copy()
+        for col in LABEL_COLUMNS:
+            out[col] = pred[col]
         for target in TARGETS:
             out[f"{target}_source"] = "model"
         oof = _oof(models_dir).set_index("proposal_id")
@@ -162,20 +275,20 @@ def label_proposals(proposals_df: pd.DataFrame, models_dir: Path,
                 conf = pd.to_numeric(rows[f"{target}_oof_confidence"], errors="coerce").to_numpy()
                 out.loc[trained, target] = rows[f"{target}_oof"].to_numpy()
                 out.loc[trained, f"{target}_confidence"] = conf
-                flag |= conf < model.review_thresholds.get(target, NEEDS_REVIEW_THRESHOLD)
+                flag |= conf < model_labels.review_threshold(target)
             out.loc[trained, "needs_review"] = flag.to_numpy()
     labelled = pid.isin(hand.index)
     if labelled.any():
         rows = hand.loc[pid[labelled]]
         disagree = pd.Series(False, index=out.index[labelled])
         for target in TARGETS:
-            if model is not None:
+            if has_model:
                 disagree |= out.loc[labelled, target].astype(str).to_numpy() != rows[target].to_numpy()
             out.loc[labelled, target] = rows[target].to_numpy()
             out.loc[labelled, f"{target}_source"] = "hand"
-        if model is not None:
+        if has_model:
             out.loc[labelled, "needs_review"] = (out.loc[labelled, "needs_review"].astype(bool)
                                                  | disagree.to_numpy())
-    log.info("labelled %d proposals: %d hand label(s), %d by the model", len(out), int(labelled.sum()),
-             int((~labelled).sum()) if model is not None else 0)
+    log.debug("labelled %d proposals: %d hand label(s), %d by the model", len(out), int(labelled.sum()),
+              int((~labelled).sum()) if has_model else 0)
     return out
