@@ -7,9 +7,9 @@ codebook's Swedish names, examples per theme, the same proposal across actors
 (:mod:`pipeline.groups`), and the out-of-sample quality figures with their caveats, read
 from ``models/metadata.json`` and ``reports/evaluation.md`` when they exist.
 
-Beside it the command writes, to processed/: ``proposal_groups.csv`` (+ ``.parquet``),
-``proposals.parquet``, ``documents.parquet`` (typed, see :mod:`pipeline.outputs`) and
-``proposals.xlsx`` (sheets: proposals, documents, proposal_groups, themes).
+Beside it the command writes, to processed/: ``proposal_groups.csv`` (+ ``.parquet``) and
+``proposals.xlsx`` (sheets: proposals, documents, proposal_groups, themes; typed, see
+:mod:`pipeline.outputs`). The other tables' Parquet files are ``make extract``'s.
 Same inputs, same bytes.
 """
 
@@ -500,8 +500,6 @@ def build(processed: Path, models_dir: Path, reports_dir: Path, threshold: float
     groups = group_proposals(tables["proposals"], threshold=threshold)
     write_csv(typed(groups), processed / "proposal_groups.csv")
     write_parquet(groups, processed / "proposal_groups.parquet")
-    for name in ("proposals", "documents"):
-        write_parquet(tables[name], processed / f"{name}.parquet")
     write_xlsx(researcher_sheets({**tables, "proposal_groups": groups}), processed / "proposals.xlsx")
     page = render(tables, groups, models_dir, reports_dir, threshold, labels_dir)
     out = reports_dir / REPORT_FILE

@@ -69,6 +69,28 @@ def _check_model_files(resources_dir: Path) -> None:
         raise PipelineError(_missing_model_message(resources_dir, f"no {LANG}/{PROCESSOR}/*.pt"))
 
 
+@contextlib.contextmanager
+def _no_training_optimizer():
+    """Stanza's tokenizer Trainer builds an Adam optimizer even to predict; torch's
+    optimizer imports torch._dynamo on first use, which is most of the model's load
+    time (~5 s in each worker process). Segmenting never trains, so while the pipeline
+    loads, Stanza's optimizer factory returns None (restored afterwards)."""
+    try:
+        from stanza.models.common import utils as stanza_utils
+    except ImportError:
+        yield
+        return
+    original = getattr(stanza_utils, "get_optimizer", None)
+    if original is None:
+        yield
+        return
+    stanza_utils.get_optimizer = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        stanza_utils.get_optimizer = original
+
+
 @functools.lru_cache(maxsize=None)
 def _load_pipeline(resources_dir: str):
     _quiet_stanza()
@@ -77,13 +99,14 @@ def _load_pipeline(resources_dir: str):
     import stanza
 
     try:
-        nlp = stanza.Pipeline(
-            LANG,
-            dir=resources_dir,
-            processors=PROCESSOR,
-            download_method=None,
-            logging_level="WARN",
-        )
+        with _no_training_optimizer():
+            nlp = stanza.Pipeline(
+                LANG,
+                dir=resources_dir,
+                processors=PROCESSOR,
+                download_method=None,
+                logging_level="WARN",
+            )
     except Exception as exc:  # Stanza raises several types for a broken bundle
         raise PipelineError(
             _missing_model_message(path, f"Stanza could not load it: {type(exc).__name__}: {exc}")
@@ -178,6 +201,8 @@ def _spans_for_chunk(nlp, texts: list[str]) -> list[list[tuple[int, int]]]:
 
 # A sentence ends in terminal punctuation, optionally followed by closing quotes or brackets.
 _TERMINAL_RE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
+_INNER_TERMINAL_RE = re.compile(r"[.!?…:;]")
+_TRAILING_RE = re.compile(r"[\s.!?…:;\"'”’»)\]]*$")  # a text's end: punctuation, closing marks, space
 
 
 def join_unpunctuated(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -205,13 +230,24 @@ def sentence_spans(texts: list[str], repair: bool = False) -> list[list[tuple[in
     blocks, where a heading is a block of its own.
     """
     texts = list(texts)
-    nlp = load_segmenter()
-    out: list[list[tuple[int, int]]] = []
-    with _torch_threads(TORCH_THREADS):
-        for i, j in _chunks(texts, CHUNK_CHARS):
-            out.extend(_spans_for_chunk(nlp, texts[i:j]))
+    out: list[list[tuple[int, int]] | None] = [None] * len(texts)
     if repair:
-        out = [join_unpunctuated(t, sp) for t, sp in zip(texts, out)]
+        # A text with no terminal punctuation before its end is one sentence whatever
+        # Stanza says: join_unpunctuated would undo every split inside it.
+        for k, t in enumerate(texts):
+            if not _INNER_TERMINAL_RE.search(_TRAILING_RE.sub("", t)):
+                span = _strip_span(t, 0, len(t))
+                out[k] = [span] if span is not None else []
+    todo = [k for k, sp in enumerate(out) if sp is None]
+    if todo:
+        nlp = load_segmenter()
+        rest = [texts[k] for k in todo]
+        spans: list[list[tuple[int, int]]] = []
+        with _torch_threads(TORCH_THREADS):
+            for i, j in _chunks(rest, CHUNK_CHARS):
+                spans.extend(_spans_for_chunk(nlp, rest[i:j]))
+        for k, sp in zip(todo, spans):
+            out[k] = join_unpunctuated(texts[k], sp) if repair else sp
     return out
 
 

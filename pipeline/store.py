@@ -475,6 +475,13 @@ def _dask_results(tasks: list[DocTask], fn: Callable[[DocTask], DocDone], jobs: 
             cluster.close()
 
 
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
 def run_documents(paths: list[Path], store: Store, jobs: int | None = None, executor: str = "local",
                   scheduler: str | None = None) -> list[DocDone]:
     """Fill the store for ``paths``; the done records in input order."""
@@ -488,6 +495,8 @@ def run_documents(paths: list[Path], store: Store, jobs: int | None = None, exec
         from tqdm import tqdm
 
         fn = functools.partial(process_document, root=str(store.root), versions=store.versions)
+        # Largest files first, so that a big document does not start last and run alone.
+        todo = sorted(todo, key=lambda t: -_file_size(t.path))
         if executor == "local":
             results = _local_results(todo, fn, jobs)
         elif executor == "dask":

@@ -104,6 +104,24 @@ def test_batched_equals_one_by_one(seg):
     assert seg.sentence_spans(texts) == [seg.sentence_spans([t])[0] for t in texts]
 
 
+def test_repair_shortcut_gives_what_stanza_and_the_join_give(seg):
+    # Texts without terminal punctuation before their end skip Stanza (repair=True):
+    # the join would undo any split inside them. Same spans as Stanza + the join.
+    texts = [
+        "Vi vill bygga Malmö helt nytt med Lunds universitet och Region Skåne",
+        "  Trygghet i Storby  ",
+        "Fler poliser i Göteborg, Malmö och Stockholm!",
+        "Inför ”nolltolerans” mot klotter (även i tunnelbanan)",
+        "Det här är en mening. Och en till utan punkt",
+        "Så här: en lista",
+        "",
+        "   ",
+        "Sänk skatten!!",
+    ]
+    stanza_then_join = [seg.join_unpunctuated(t, sp) for t, sp in zip(texts, seg.sentence_spans(texts))]
+    assert seg.sentence_spans(texts, repair=True) == stanza_then_join
+
+
 def test_segment_blocks_per_block_and_ids_per_doc(seg):
     blocks = [
         Block("a", 0, 1, "heading", "", "Trygghet och säkerhet"),

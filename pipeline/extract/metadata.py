@@ -117,26 +117,6 @@ def external_metadata(path: Path) -> dict:
     return {**sidecar(path), **catalogue_entry(path)}
 
 
-def _header_of(path: Path) -> dict:
-    if Path(path).suffix.lower() != ".txt":
-        return {}
-    from pipeline.errors import IngestError
-    from pipeline.extract.text import decode_text
-
-    try:
-        text, _encoding = decode_text(Path(path).read_bytes())
-    except (OSError, IngestError):
-        return {}
-    return split_header(text)[0]
-
-
-def document_metadata(path: Path) -> dict:
-    """All metadata of one document, header lines < sidecar < ``documents.yaml``;
-    only the keys of :data:`FIELDS` that carry a value."""
-    merged = {**_header_of(path), **external_metadata(path)}
-    return {k: merged[k] for k in FIELDS if merged.get(k) not in (None, "")}
-
-
 def apply_metadata(doc: Document, meta: dict) -> None:
     """Set the document's fields from ``meta`` (a value present wins over the record's)."""
     for key in FIELDS:
