@@ -27,7 +27,9 @@ baselines measured in the same run:
             processes against the local pool (the scale row), both with an empty store.
 
 The machine may be shared with other work: wall times then include waiting for the CPU.
-Temporary folders are removed at the end. Exit code 0; the table says pass/fail.
+``--parts`` runs a subset (e.g. ``--parts speed`` on a quiet machine, ``--parts scale,dask``
+at another time). Temporary folders are removed at the end. Exit code 0; the table says
+pass/fail.
 """
 
 from __future__ import annotations
@@ -159,7 +161,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dask-docs", type=int, default=100, help="documents in the Dask comparison (a scale size)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--pdf-dir", type=Path, default=config.REAL_CORPUS_DIR)
+    ap.add_argument("--parts", default="speed,scale,dask",
+                    help="what to run, comma-separated: speed (with rerun and added), scale, dask (needs scale)")
     args = ap.parse_args(argv)
+    parts = set(args.parts.split(","))
+    if parts - {"speed", "scale", "dask"} or ("dask" in parts and "scale" not in parts):
+        ap.error(f"--parts {args.parts}: choose from speed, scale, dask (dask needs scale)")
     jobs = args.jobs
     sizes = (10, 40) if args.quick else tuple(int(x) for x in args.sizes.split(","))
     dask_docs = 10 if args.quick else args.dask_docs
@@ -176,9 +183,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # ---------------------------------------------------------------- real PDFs
         pdfs = sorted(args.pdf_dir.glob("*.pdf")) if args.pdf_dir.is_dir() else []
-        if not pdfs:
+        if "speed" in parts and not pdfs:
             notes.append(f"real corpus not found at {args.pdf_dir}: speed, rerun and added rows skipped")
-        else:
+        elif "speed" in parts:
             real = work / "real"
             real.mkdir()
             for p in pdfs:
@@ -203,33 +210,35 @@ def main(argv: list[str] | None = None) -> int:
                          f"{added.wall_s / first.wall_s:.3f} ({added.wall_s:.1f} s)", f"~1/{len(pdfs)} + start-up", ""))
 
         # ---------------------------------------------------------------- scale
-        templates = sorted(p for p in config.RAW_DIR.iterdir() if p.suffix == ".html")
-        templates.append(config.RAW_DIR / "asn-2023-12667-tjansteskrivelse.pdf")
-        scale: dict[int, Run] = {}
-        for n in sizes:
-            folder = copies(templates, n, work / f"scale-{n}")
-            scale[n] = extract(folder, work / f"out-scale-{n}", work / f"cache-scale-{n}", jobs)
-            per_doc = scale[n].wall_s / n
-            rows.append((f"scale: {n} documents, --jobs {jobs}, empty store",
-                         f"{scale[n].wall_s:.1f} s = {per_doc:.3f} s/doc (CPU {scale[n].cpu_s / n:.3f} s/doc), "
-                         f"peak {_mb(scale[n].peak_rss)}",
-                         "< 2 GB" if n == 1000 else "",
-                         ("pass" if scale[n].peak_rss < 2 * 2**30 else "FAIL") if n == 1000 else ""))
-        lo, hi = sizes[-2], sizes[-1]
-        growth = (scale[hi].wall_s / hi) / (scale[lo].wall_s / lo)
-        rows.append((f"scale: s/doc at {hi} / s/doc at {lo}", f"{growth:.2f}", "<= 1.2 (linear)",
-                     "pass" if growth <= 1.2 else "FAIL"))
+        if "scale" in parts:
+            templates = sorted(p for p in config.RAW_DIR.iterdir() if p.suffix == ".html")
+            templates.append(config.RAW_DIR / "asn-2023-12667-tjansteskrivelse.pdf")
+            scale: dict[int, Run] = {}
+            for n in sizes:
+                folder = copies(templates, n, work / f"scale-{n}")
+                scale[n] = extract(folder, work / f"out-scale-{n}", work / f"cache-scale-{n}", jobs)
+                per_doc = scale[n].wall_s / n
+                rows.append((f"scale: {n} documents, --jobs {jobs}, empty store",
+                             f"{scale[n].wall_s:.1f} s = {per_doc:.3f} s/doc (CPU {scale[n].cpu_s / n:.3f} s/doc), "
+                             f"peak {_mb(scale[n].peak_rss)}",
+                             "< 2 GB" if n == 1000 else "",
+                             ("pass" if scale[n].peak_rss < 2 * 2**30 else "FAIL") if n == 1000 else ""))
+            lo, hi = sizes[-2], sizes[-1]
+            growth = (scale[hi].wall_s / hi) / (scale[lo].wall_s / lo)
+            rows.append((f"scale: s/doc at {hi} / s/doc at {lo}", f"{growth:.2f}", "<= 1.2 (linear)",
+                         "pass" if growth <= 1.2 else "FAIL"))
 
         # ---------------------------------------------------------------- dask
-        n = dask_docs
-        folder = work / f"scale-{n}"
-        dask = extract(folder, work / f"out-dask-{n}", work / f"cache-dask-{n}", jobs, executor="dask")
-        same = all((work / f"out-dask-{n}" / f"{t}.csv").read_bytes() == (work / f"out-scale-{n}" / f"{t}.csv").read_bytes()
-                   for t in ("documents", "blocks", "sentences", "proposals"))
-        rows.append((f"dask LocalCluster ({jobs} workers) / local pool, {n} documents, empty store",
-                     f"{dask.wall_s / scale[n].wall_s:.2f} ({dask.wall_s:.1f} s vs {scale[n].wall_s:.1f} s), "
-                     f"peak {_mb(dask.peak_rss)}; same CSV bytes: {same}", "same bytes",
-                     "pass" if same else "FAIL"))
+        if "dask" in parts:
+            n = dask_docs
+            folder = work / f"scale-{n}"
+            dask = extract(folder, work / f"out-dask-{n}", work / f"cache-dask-{n}", jobs, executor="dask")
+            same = all((work / f"out-dask-{n}" / f"{t}.csv").read_bytes() == (work / f"out-scale-{n}" / f"{t}.csv").read_bytes()
+                       for t in ("documents", "blocks", "sentences", "proposals"))
+            rows.append((f"dask LocalCluster ({jobs} workers) / local pool, {n} documents, empty store",
+                         f"{dask.wall_s / scale[n].wall_s:.2f} ({dask.wall_s:.1f} s vs {scale[n].wall_s:.1f} s), "
+                         f"peak {_mb(dask.peak_rss)}; same CSV bytes: {same}", "same bytes",
+                         "pass" if same else "FAIL"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

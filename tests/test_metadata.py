@@ -107,7 +107,7 @@ def test_metadata_lands_in_documents_csv_and_proposals(tmp_path):
     _write(raw, BODY.replace("Exempelpartiet vill:", "Vi vill:"), name="annan.txt")
     (raw / "annan.txt.meta.yaml").write_text("actor: Grannpartiet\nactor_level: region\nyear: 2022\n",
                                              encoding="utf-8")
-    assert run_extract(raw, tmp_path / "out", classify=False) == 0
+    assert run_extract(raw, tmp_path / "out", jobs=1, classify=False) == 0  # in-process: Stanza is loaded
     docs = read_csv(tmp_path / "out" / "documents.csv").set_index("source_file")
     assert docs.loc["sida.txt", "actor"] == "Exempelpartiet i Storby"
     assert docs.loc["sida.txt", "actor_level"] == "kommun"

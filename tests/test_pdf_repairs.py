@@ -865,7 +865,7 @@ def test_run_extract_mixed_folder_records_errors(tmp_path):
 
     raw = _mixed_folder(tmp_path)
     out = tmp_path / "out"
-    assert run_extract(raw, out, classify=False) == 0
+    assert run_extract(raw, out, jobs=1, classify=False) == 0  # in-process: Stanza is loaded
     with open(out / "documents.csv", encoding="utf-8", newline="") as fh:
         rows = {r["source_file"]: r for r in csv.DictReader(fh)}
     assert set(rows) == {p.name for p in raw.iterdir()}
@@ -894,7 +894,7 @@ def test_cli_exit_1_when_every_document_fails(tmp_path):
     _empty(raw / "empty.pdf", tmp_path)
     _random_bytes(raw / "random.pdf", tmp_path)
     _docx(raw / "report.docx", tmp_path)
-    proc = _run_cli("extract", "--raw", str(raw), "--out", str(tmp_path / "out"), "--no-classify")
+    proc = _run_cli("extract", "--raw", str(raw), "--out", str(tmp_path / "out"), "--no-classify", "--jobs", "1")
     assert proc.returncode == 1, proc.stderr
     assert "Traceback" not in proc.stderr
     with open(tmp_path / "out" / "documents.csv", encoding="utf-8", newline="") as fh:
@@ -908,7 +908,7 @@ def test_cli_strict_exit_1_on_one_failure(tmp_path):
     raw.mkdir()
     _good_pdf(raw / "bra.pdf")
     _empty(raw / "empty.pdf", tmp_path)
-    base = ["extract", "--raw", str(raw), "--no-classify"]
+    base = ["extract", "--raw", str(raw), "--no-classify", "--jobs", "1"]
     lenient = _run_cli(*base, "--out", str(tmp_path / "out1"))
     assert lenient.returncode == 0, lenient.stderr
     strict = _run_cli(*base, "--out", str(tmp_path / "out2"), "--strict")

@@ -211,7 +211,7 @@ def test_extract_then_report_on_documents_we_write(tmp_path):
     (raw / "protokoll.txt").write_text("Protokoll\n\nMötet öppnades klockan nio. Ordföranden hälsade "
                                        "alla välkomna.\n", encoding="utf-8")
     out = tmp_path / "processed"
-    assert main(["extract", "--raw", str(raw), "--out", str(out), "--no-classify"]) == 0
+    assert main(["extract", "--raw", str(raw), "--out", str(out), "--no-classify", "--jobs", "1"]) == 0
     csv_text = (out / "proposals.csv").read_text(encoding="utf-8")
     props = read_csv(out / "proposals.csv")
     assert {"doc_title", "doc_year", "doc_kind", "doc_actor"} <= set(props.columns)

@@ -182,33 +182,33 @@ class ModelLabels:
         from pipeline.storage import csv_text, write_parquet
 
         doc_ids = np.asarray(doc_ids, dtype=object)
-        parts: list[pd.DataFrame] = []
+        parts: list[tuple[np.ndarray, pd.DataFrame]] = []  # (row positions, their labels)
         todo: list[tuple[str, np.ndarray]] = []
-        for doc in pd.unique(doc_ids):
-            rows = np.flatnonzero(doc_ids == doc)
+        for rows in pd.Series(np.arange(len(doc_ids))).groupby(doc_ids, sort=False).indices.values():
             key = _hash_parts(self.version.encode(), csv_text(X.iloc[rows].reset_index(drop=True)).encode("utf-8"))
             path = self._path(key)
             if path.is_file():
                 got = pq.read_table(path).to_pandas().astype(LABEL_DTYPES)
                 if len(got) == len(rows):
-                    got.index = X.index[rows]
-                    parts.append(got)
+                    parts.append((rows, got))
                     continue
             todo.append((key, rows))
         if todo:
-            rows = np.concatenate([r for _, r in todo])
-            pred = self.model.predict(X.iloc[rows])
+            pred = self.model.predict(X.iloc[np.concatenate([r for _, r in todo])]).reset_index(drop=True)
             self.n_predicted += len(todo)
             start = 0
-            for key, r in todo:
-                part = pred.iloc[start:start + len(r)]
-                start += len(r)
-                write_parquet(pa.Table.from_pandas(part.reset_index(drop=True), preserve_index=False)
-                              .replace_schema_metadata(None), self._path(key))
-                parts.append(part)
-        if not parts:
-            return pd.DataFrame({c: pd.Series(dtype=t) for c, t in LABEL_DTYPES.items()}, index=X.index)
-        return pd.concat(parts).loc[X.index, LABEL_COLUMNS]
+            for key, rows in todo:
+                part = pred.iloc[start:start + len(rows)].reset_index(drop=True)
+                start += len(rows)
+                write_parquet(pa.Table.from_pandas(part, preserve_index=False).replace_schema_metadata(None),
+                              self._path(key))
+                parts.append((rows, part))
+        out = pd.DataFrame({c: pd.Series(dtype=t) for c, t in LABEL_DTYPES.items()})
+        if parts:
+            order = np.argsort(np.concatenate([r for r, _ in parts]), kind="stable")
+            out = pd.concat([p for _, p in parts], ignore_index=True).iloc[order]
+        out.index = X.index
+        return out[LABEL_COLUMNS]
 
 
 def _hash_parts(*parts: bytes) -> str:
