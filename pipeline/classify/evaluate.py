@@ -41,8 +41,8 @@ from sklearn.model_selection import learning_curve as sk_learning_curve  # noqa:
 
 from pipeline.classify.codebook import load_codebook  # noqa: E402
 from pipeline.classify.features import LEVELS, codebook_cues, cue_match_counts, prepare_input  # noqa: E402
-from pipeline.classify.model import (CV_FOLDS, N_JOBS, RANDOM_STATE, REVIEW_CATCH, TARGETS, build_model,  # noqa: E402
-                                     build_pipeline, cross_val_oof, groups_of, outer_folds)
+from pipeline.classify.model import (CV_FOLDS, RANDOM_STATE, REVIEW_CATCH, TARGETS, build_model,  # noqa: E402
+                                     build_pipeline, cross_val_oof, groups_of, n_jobs_for, outer_folds)
 from pipeline.classify.train import corrected_labels, labelled_proposals, training_labels  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
 from pipeline.storage import atomic_write_bytes, atomic_write_text  # noqa: E402
@@ -161,7 +161,7 @@ def learning_curve(frame: pd.DataFrame, folds, fractions: Sequence[float] = LEAR
         y = frame[target].astype(str).to_numpy().astype(object)
         sizes, _, test_scores = sk_learning_curve(
             build_pipeline(), X, y, groups=groups, cv=folds, train_sizes=list(fractions), scoring="f1_macro",
-            shuffle=True, random_state=RANDOM_STATE, error_score=0.0, n_jobs=N_JOBS)
+            shuffle=True, random_state=RANDOM_STATE, error_score=0.0, n_jobs=n_jobs_for(len(y)))
         for f, n, sc in zip(fractions, sizes, test_scores):
             rows[float(f)]["n_train"] = float(n)
             rows[float(f)][target] = float(np.mean(sc))
@@ -187,7 +187,8 @@ def transfer(frame: pd.DataFrame) -> list[dict]:
                "n_train": int(train.sum()), "docs_train": int(len(np.unique(groups[train])))}
         for target in TARGETS:
             y = frame[target].astype(str).to_numpy().astype(object)
-            model = build_model(target, n_jobs=N_JOBS).fit(frame[train], y[train], groups=groups[train])
+            model = build_model(target, n_jobs=n_jobs_for(int(train.sum()))).fit(frame[train], y[train],
+                                                                                groups=groups[train])
             pred = model.predict(frame[test])
             maj = majority_label(y[train], target)
             cue = cue_baseline_predict(frame[test], target, maj)

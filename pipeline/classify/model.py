@@ -77,8 +77,16 @@ FORMAT_VERSION = 2
 PICKLE_PROTOCOL = 4
 RANDOM_STATE = 0
 # Folds and grid points are fitted in parallel on the usable cores (results do not
-# depend on it: every fit is deterministic and sklearn keeps the fold order).
+# depend on it: every fit is deterministic and sklearn keeps the fold order) when there
+# are at least PARALLEL_MIN_ROWS examples; below that, starting worker processes (each
+# loading the lemma table and the word list) costs more than it saves.
 N_JOBS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+PARALLEL_MIN_ROWS = 1000
+
+
+def n_jobs_for(n_rows: int) -> int:
+    """Parallel jobs for fitting on ``n_rows`` examples: :data:`N_JOBS`, or 1 for small data."""
+    return N_JOBS if n_rows >= PARALLEL_MIN_ROWS else 1
 
 # Inverse regularisation of the logistic regression (default; tuned over PARAM_GRID).
 LR_C = 10.0
@@ -404,7 +412,7 @@ def cross_val_oof(frame: pd.DataFrame, folds: list) -> dict:
         y = frame[target].astype(str).to_numpy().astype(object)
         log.info("grouped CV of the %s model: %d folds", target, len(folds))
         res = cross_validate(build_model(target), X, y, cv=folds, params={"groups": groups},
-                             return_estimator=True, return_indices=True, scoring=None, n_jobs=N_JOBS)
+                             return_estimator=True, return_indices=True, scoring=None, n_jobs=n_jobs_for(len(y)))
         estimators[target] = res["estimator"]
         r = {"y": y, "pred": np.empty(len(y), dtype=object), "confidence": np.zeros(len(y)),
              "pred_text": np.empty(len(y), dtype=object), "confidence_text": np.zeros(len(y))}
@@ -507,7 +515,7 @@ class ProposalClassifier:
         self.models = {}
         for target, y in (("theme", theme), ("level", level)):
             log.info("training %s model on %d proposals (%d labels)", target, len(y), len(set(y)))
-            self.models[target] = build_model(target, n_jobs=N_JOBS).fit(X, y, groups=groups)
+            self.models[target] = build_model(target, n_jobs=n_jobs_for(len(y))).fit(X, y, groups=groups)
         self.review_thresholds = choose_review_thresholds(
             {t: m.oof_confidence_ for t, m in self.models.items()},
             {t: m.oof_correct_ for t, m in self.models.items()})
