@@ -64,15 +64,16 @@ def test_queue_uses_out_of_fold_confidence_and_puts_reviewed_last(processed, log
                         "theme_oof": labelled["theme"], "theme_oof_confidence": 0.99,
                         "level_oof": labelled["level"].replace("", "kommun"), "level_oof_confidence": 0.99})
     oof.loc[oof["proposal_id"] == pid, ["theme_oof_confidence", "level_oof_confidence"]] = [0.05, 0.3]
-    without = queue_table(labelled)
-    with_oof = queue_table(labelled, oof)
+    plain = QueueWeights()  # no class-balance term: here only the confidences differ (rarity is tested below)
+    without = queue_table(labelled, weights=plain)
+    with_oof = queue_table(labelled, oof, weights=plain)
     assert without["proposal_id"].iloc[0] != pid
     assert with_oof["proposal_id"].iloc[0] == pid
     assert with_oof["queue_rank"].tolist() == list(range(1, len(with_oof) + 1))
 
     table = review_table(labelled)
     confirm_review(table, [pid], reviewer="AB", path=log_path)
-    again = queue_table(_labelled(processed, log_path), oof)
+    again = queue_table(_labelled(processed, log_path), oof)  # the queue's own weights
     assert pid in set(again["proposal_id"].iloc[-2:]) and again["reviewed"].iloc[-2:].all()
     assert not again["reviewed"].iloc[:-2].any()
 
