@@ -17,8 +17,10 @@ from pipeline.classify.corrections import (apply_corrections, confirm_review, lo
                                            review_table, reviewed_count, save_review, set_label)
 from pipeline.errors import PipelineError
 from pipeline.records import Block, Document, columns
-from pipeline.review import (BOX_PADDING, card_html, diverse_order, export_batch, import_batch, label_value, page_image,
-                             queue_table, text_vectors)
+from pipeline import review
+from pipeline.review import (BOX_PADDING, QUEUE_WEIGHTS, QueueWeights, card_html, diverse_order, export_batch,
+                             import_batch, label_value, page_image, queue_order, queue_table, simulate, summarise,
+                             text_vectors, value_scores)
 from pipeline.storage import read_csv, write_csv
 from tests.pdf_factory import PdfWriter
 from tests.test_notebooks import write_fixture_corpus
@@ -62,15 +64,16 @@ def test_queue_uses_out_of_fold_confidence_and_puts_reviewed_last(processed, log
                         "theme_oof": labelled["theme"], "theme_oof_confidence": 0.99,
                         "level_oof": labelled["level"].replace("", "kommun"), "level_oof_confidence": 0.99})
     oof.loc[oof["proposal_id"] == pid, ["theme_oof_confidence", "level_oof_confidence"]] = [0.05, 0.3]
-    without = queue_table(labelled)
-    with_oof = queue_table(labelled, oof)
+    plain = QueueWeights()  # no class-balance term: here only the confidences differ (rarity is tested below)
+    without = queue_table(labelled, weights=plain)
+    with_oof = queue_table(labelled, oof, weights=plain)
     assert without["proposal_id"].iloc[0] != pid
     assert with_oof["proposal_id"].iloc[0] == pid
     assert with_oof["queue_rank"].tolist() == list(range(1, len(with_oof) + 1))
 
     table = review_table(labelled)
     confirm_review(table, [pid], reviewer="AB", path=log_path)
-    again = queue_table(_labelled(processed, log_path), oof)
+    again = queue_table(_labelled(processed, log_path), oof)  # the queue's own weights
     assert pid in set(again["proposal_id"].iloc[-2:]) and again["reviewed"].iloc[-2:].all()
     assert not again["reviewed"].iloc[:-2].any()
 
@@ -85,6 +88,75 @@ def test_label_value_counts_disagreement_with_cue_baseline(processed, log_path):
     same.loc[i, "theme"] = "narkotika"
     assert label_value(same)["disagreement"].iloc[i] > base
     assert label_value(same)["value"].iloc[i] > label_value(same.assign(theme=labelled["theme"]))["value"].iloc[i]
+
+
+def test_value_scores_puts_a_rare_uncertain_item_above_a_confident_common_one():
+    # Row 0: a class people labelled once, unsure; row 1: the class that dominates the labels, sure.
+    pred = {"theme": np.array(["hedersvald", "rattsvasende"], dtype=object),
+            "level": np.array(["kommun", "stat"], dtype=object)}
+    conf = {"theme": np.array([0.55, 0.95]), "level": np.array([0.8, 0.97])}
+    cue = {f: np.array(["", ""], dtype=object) for f in pred}
+    counts = {"theme": {"rattsvasende": 40, "hedersvald": 1, "narkotika": 9},
+              "level": {"stat": 45, "kommun": 5}}
+    out = value_scores(pred, conf, cue, counts=counts)  # the weights the queue uses
+    assert out["value"].iloc[0] > out["value"].iloc[1]
+    # The class-balance term alone: same confidence, the rare class still goes first.
+    same = {f: np.array([0.9, 0.9]) for f in pred}
+    rare = value_scores(pred, same, cue, counts=counts, weights=QueueWeights(rarity=1.0))
+    assert rare["rarity"].iloc[0] > rare["rarity"].iloc[1]
+    assert rare["value"].iloc[0] > rare["value"].iloc[1]
+    assert value_scores(pred, same, cue, counts=None, weights=QueueWeights(rarity=1.0))["rarity"].eq(0).all()
+    # Disagreement with the cue baseline raises the value.
+    cue_says = {"theme": np.array(["", "narkotika"], dtype=object), "level": cue["level"]}
+    assert value_scores(pred, same, cue_says)["value"].iloc[1] > value_scores(pred, same, cue)["value"].iloc[1]
+
+
+def test_queue_order_mixes_in_a_random_share_and_skips_already_labelled():
+    texts = [f"Förslag nummer {i} om {w}" for i, w in enumerate(["skola", "polis", "kameror", "vittnen", "droger",
+                                                                   "ljus", "fritid", "kurator", "tullen", "nattvandring"])]
+    vectors = text_vectors(texts)
+    value = np.linspace(1.0, 0.1, len(texts))
+    plain = queue_order(value, vectors, already=[0], weights=QueueWeights(diversity=0.0))
+    assert plain == list(range(1, 10))
+    mixed = queue_order(value, vectors, already=[0], weights=QueueWeights(diversity=0.0, epsilon=0.3), seed=3)
+    assert sorted(mixed) == list(range(1, 10)) and mixed != plain
+    assert queue_order(value, vectors, limit=4, weights=QueueWeights(diversity=0.0, epsilon=0.5)) \
+        == queue_order(value, vectors, limit=4, weights=QueueWeights(diversity=0.0, epsilon=0.5))
+
+
+def _sim_frame(n_docs=6, per_doc=8):
+    themes = [("rattsvasende", "Skärpta straff för grova brott och fler poliser i tjänst"),
+              ("narkotika", "Mer stöd till unga som använder droger och narkotika"),
+              ("offentlig_miljo", "Bättre belysning och kameror på torget"),
+              ("brottsoffer_vittnen", "Stöd till vittnen och brottsoffer under rättegången")]
+    rows = []
+    for d in range(n_docs):
+        level = "kommun" if d % 2 else "stat"
+        for i in range(per_doc):
+            theme, text = themes[(d + i) % len(themes)] if i % 3 else themes[0]
+            rows.append({"doc_id": f"dok-{d}", "proposal_id": f"dok-{d}-p{i}", "text": f"{text} ({d}-{i})",
+                         "section": "Trygghet", "intro": "Vi vill:", "theme": theme, "level": level})
+    return pd.DataFrame(rows)
+
+
+def test_simulate_queue_runs_end_to_end_through_the_shared_value_function(monkeypatch):
+    calls = []
+    real = review.value_scores
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("counts"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(review, "value_scores", spy)
+    curves = simulate(_sim_frame(), seeds=(0,), steps=3, test_share=0.34)
+    assert set(curves["strategy"]) == {"random", "uncertainty", "queue"}
+    assert len(curves) == 3 * curves["labels"].nunique() and curves["labels"].nunique() >= 2
+    assert calls and all(c is not None and set(c) == {"theme", "level"} for c in calls)  # only the queue calls it
+    summary = summarise(curves)
+    assert set(summary["target"]["theme"]["per_seed"][0]) == {"random", "uncertainty", "queue"}
+    assert summary["target"]["theme"]["share_needed"]["random"] is not None
+    report = review.simulation_report(curves, summary, QUEUE_WEIGHTS)
+    assert "Per seed" in report and "development seeds" in report
 
 
 # ---------------------------------------------------------------- corrections helpers
