@@ -22,8 +22,10 @@ The cache folder is ``--cache DIR``, else ``$PIPELINE_CACHE_DIR``, else
 ``.cache/pipeline/`` in the repository (git-ignored; ``make clean`` removes it).
 
 The final tables are assembled from the store (:func:`assemble`, :func:`write_tables`)
-one document at a time with pyarrow, so memory stays bounded by the largest document
-(plus the proposals table, which classification needs whole). Library entry points for
+one document at a time with pyarrow, so memory stays bounded by the largest document;
+proposals are labelled and written in parts of :data:`ROWS_PER_WRITE` rows (the model's
+labels of each document are kept in the store too, under ``classify/``: see
+:class:`pipeline.classify.predict.ModelLabels`). Library entry points for
 training, evaluation and tests: :func:`cached_tables` and :func:`cached_proposals`.
 """
 
