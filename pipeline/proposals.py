@@ -37,12 +37,8 @@ import logging
 import re
 import unicodedata
 from collections import defaultdict
-from pathlib import Path
-
-import yaml
 
 from pipeline.classify.codebook import load_codebook
-from pipeline.errors import PipelineError
 from pipeline.extract.bullets import formal_demand, is_decision_intro, is_list_intro
 from pipeline.records import Block, Document, Proposal, Sentence
 
@@ -63,27 +59,6 @@ _NAMED_WANTS = re.compile(r"\b([A-ZÅÄÖ][\wåäöÅÄÖ]+(?:\s+i\s+[A-ZÅÄÖ]
 _REFERENCE_RE = re.compile(r"\(\d{4}\)|\bSOU\s+\d{4}|\bSkr\.|\bLag\s+\(\d{4}:|\bdnr\b|https?://", re.I)
 _BARE_NUMBER_RE = re.compile(r"^\s*\d{1,2}\s+(?=[A-ZÅÄÖ])")
 _STATISTIC_RE = re.compile(r"^\W*\d|\d+(?:[,.]\d+)?\s*(?:%|procent)|\bantal\b.*\d", re.I)
-
-
-def load_metadata(raw_dirs: list[Path]) -> dict[str, dict]:
-    """documents.yaml of each input folder: {file name: {title, actor, year, kind}}.
-
-    Kept for callers that pass ``meta`` to :func:`find_proposals`; ingest now puts the
-    metadata on the Document record (pipeline.extract.metadata), which wins."""
-    meta: dict[str, dict] = {}
-    for d in sorted(set(raw_dirs)):
-        path = Path(d) / "documents.yaml"
-        if not path.exists():
-            continue
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise PipelineError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-        if not isinstance(data, dict):
-            raise PipelineError(f"{path}: expected a mapping of file name -> metadata")
-        for name, entry in data.items():
-            meta[str(name)] = entry or {}
-    return meta
 
 
 def normalise(text: str) -> str:
@@ -513,10 +488,9 @@ class _DocProposals:
         return titled and n_titled >= 0.6 * n_bullets
 
 
-def find_proposals(documents: list[Document], blocks: list[Block], sentences: list[Sentence],
-                   meta: dict[str, dict] | None = None) -> list[Proposal]:
-    """Proposals of every document, in document and block order."""
-    meta = meta or {}
+def find_proposals(documents: list[Document], blocks: list[Block], sentences: list[Sentence]) -> list[Proposal]:
+    """Proposals of every document, in document and block order. The actor is the
+    document's (its metadata, applied at ingest), else the one its text names most."""
     by_doc: dict[str, list[Block]] = defaultdict(list)
     for b in blocks:
         by_doc[b.doc_id].append(b)
@@ -529,7 +503,6 @@ def find_proposals(documents: list[Document], blocks: list[Block], sentences: li
             continue
         doc_sents = {bid: ss for (d, bid), ss in sents.items() if d == doc.doc_id}
         doc_blocks = by_doc.get(doc.doc_id, [])
-        actor = doc.actor or str((meta.get(doc.source_file) or {}).get("actor", "") or "") \
-            or infer_actor(doc_blocks)
+        actor = doc.actor or infer_actor(doc_blocks)
         out += _DocProposals(doc, doc_blocks, doc_sents, actor).run()
     return out

@@ -46,12 +46,13 @@ class Labeller:
         self.labels_dir = Path(labels_dir or config.LABELS_DIR)
         self.model_labels = ModelLabels(self.models_dir, cache_root)
         self.corrections = self.labels_dir / "corrections.csv"
-        self.wanted: set[str] = set()  # proposal_ids the corrections name
+        self.log = None  # the corrections log as read at the start, for close()
         if self.corrections.exists():
             from pipeline.classify.corrections import load_corrections
 
-            self.wanted = set(load_corrections(self.corrections)["proposal_id"].astype(str))
-        self.applied: set[str] = set()  # those found among the proposals so far
+            self.log = load_corrections(self.corrections)
+        self.wanted = set(self.log["proposal_id"].astype(str)) if self.log is not None else set()
+        self.applied: set[str] = set()  # proposal_ids of the log found among the proposals so far
         self.n_rows = 0
 
     def __call__(self, proposals: pd.DataFrame) -> pd.DataFrame:
@@ -60,20 +61,17 @@ class Labeller:
 
         out = label_proposals(proposals, self.models_dir, self.labels_dir, model_labels=self.model_labels)
         self.n_rows += len(out)
-        if self.corrections.exists():
+        if self.log is not None:
             out, _ = apply_corrections(out, self.corrections, warn_orphans=False)
             self.applied |= self.wanted.intersection(out["proposal_id"].astype(str))
         return out
 
     def close(self) -> None:
-        from pipeline.classify.corrections import load_corrections
-
         if self.model_labels.exists:
             log.info("labelled %d proposals; the model labelled %d document(s), the others came from the store",
                      self.n_rows, self.model_labels.n_predicted)
-        if self.corrections.exists():
-            corr = load_corrections(self.corrections)
-            orphans = corr[~corr["proposal_id"].isin(self.applied)]
+        if self.log is not None:
+            orphans = self.log[~self.log["proposal_id"].isin(self.applied)]
             if len(orphans):
                 log.warning("%d correction(s) in %s refer to %d proposal_id(s) not in the proposals; "
                             "they were not applied (first: %s)", len(orphans), self.corrections,

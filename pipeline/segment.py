@@ -200,9 +200,11 @@ def _spans_for_chunk(nlp, texts: list[str]) -> list[list[tuple[int, int]]]:
 
 
 # A sentence ends in terminal punctuation, optionally followed by closing quotes or brackets.
-_TERMINAL_RE = re.compile(r"[.!?…:;][\"'”’»)\]]*$")
-_INNER_TERMINAL_RE = re.compile(r"[.!?…:;]")
-_TRAILING_RE = re.compile(r"[\s.!?…:;\"'”’»)\]]*$")  # a text's end: punctuation, closing marks, space
+_TERMINAL = ".!?…:;"
+_CLOSING = "\"'”’»)\\]"
+_TERMINAL_RE = re.compile(f"[{_TERMINAL}][{_CLOSING}]*$")
+_INNER_TERMINAL_RE = re.compile(f"[{_TERMINAL}]")
+_TRAILING_RE = re.compile(f"[\\s{_TERMINAL}{_CLOSING}]*$")  # a text's end: punctuation, closing marks, space
 
 
 def join_unpunctuated(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:

@@ -155,7 +155,8 @@ def stage_keys(sha256: str, file_name: str, meta: dict, versions: dict[str, str]
     """The store key of each stage for one document. A stage's key includes the key of
     the stage before it, so a change upstream changes every key after it."""
     meta_json = json.dumps(meta or {}, sort_keys=True, ensure_ascii=False, default=str)
-    settings = {"ingest": f"name={file_name}\x1emeta={meta_json}", "segment": "", "proposals": f"meta={meta_json}"}
+    # The metadata reaches the later stages on the document row, so only ingest reads it.
+    settings = {"ingest": f"name={file_name}\x1emeta={meta_json}", "segment": "", "proposals": ""}
     keys: dict[str, str] = {}
     prev = sha256
     for stage in STAGES:
@@ -308,8 +309,7 @@ def _run_stage(stage: str, task: DocTask, inputs: dict[str, list]) -> dict[str, 
         return {"sentences": segment_blocks(blocks) if doc.status == "ok" and blocks else []}
     from pipeline.proposals import find_proposals
 
-    meta = {doc.source_file: task.meta} if task.meta else {}
-    return {"proposals": find_proposals([doc], inputs["blocks"], inputs["sentences"], meta)}
+    return {"proposals": find_proposals([doc], inputs["blocks"], inputs["sentences"])}
 
 
 _STAGE_INPUTS = {"ingest": (), "segment": ("documents", "blocks"), "proposals": ("documents", "blocks", "sentences")}
@@ -597,19 +597,32 @@ def assemble(done: list[DocDone], store: Store) -> dict[str, pd.DataFrame]:
 
 
 class _TableWriter:
-    """Streams one table to ``name.csv`` and ``name.parquet``, atomically, in parts."""
+    """Streams one table to ``name.csv`` and ``name.parquet``, atomically, in parts.
 
-    def __init__(self, out_dir: Path, name: str, schema: pa.Schema):
-        self.schema = schema
+    :meth:`add` buffers store tables of ``schema`` and writes every ROWS_PER_WRITE rows;
+    :meth:`add_frame` writes a typed frame at once (its columns and Parquet schema are
+    set by the first one: the labelled proposals, whose columns the labeller adds)."""
+
+    def __init__(self, out_dir: Path, name: str, schema: pa.Schema | None = None):
         self._csv_cm = atomic_writer(out_dir / f"{name}.csv")
         self._pq_cm = atomic_writer(out_dir / f"{name}.parquet")
         self.csv = self._csv_cm.__enter__()
         self.pq_fh = self._pq_cm.__enter__()
-        self.pq = pq.ParquetWriter(self.pq_fh, schema)
+        self.pq: pq.ParquetWriter | None = None
         self.buf: list[pa.Table] = []
         self.n_buf = 0
         self.rows = 0
-        self.csv.write(csv_text(pd.DataFrame(columns=schema.names)).encode("utf-8"))
+        if schema is not None:
+            self._start(schema, pd.DataFrame(columns=schema.names))
+
+    def _start(self, schema: pa.Schema, header: pd.DataFrame) -> None:
+        self.pq = pq.ParquetWriter(self.pq_fh, schema)
+        self.csv.write(csv_text(header.iloc[:0]).encode("utf-8"))
+
+    def _write(self, table: pa.Table, frame: pd.DataFrame) -> None:
+        self.csv.write(csv_text(frame, header=False).encode("utf-8"))
+        self.pq.write_table(table)
+        self.rows += table.num_rows
 
     def add(self, table: pa.Table) -> None:
         self.buf.append(table)
@@ -617,21 +630,26 @@ class _TableWriter:
         if self.n_buf >= ROWS_PER_WRITE:
             self.flush()
 
+    def add_frame(self, df: pd.DataFrame) -> None:
+        table = frame_to_arrow(df, "proposals")
+        if self.pq is None:
+            self._start(table.schema, df)
+        elif table.schema != self.pq.schema:
+            table = table.cast(self.pq.schema)
+        self._write(table, df)
+
     def flush(self) -> None:
-        if not self.n_buf:
-            self.buf = []
-            return
-        table = pa.concat_tables(self.buf)
-        self.csv.write(csv_text(to_pandas(table), header=False).encode("utf-8"))
-        self.pq.write_table(table)
-        self.rows += table.num_rows
+        if self.n_buf:
+            table = pa.concat_tables(self.buf)
+            self._write(table, to_pandas(table))
         self.buf, self.n_buf = [], 0
 
     def close(self, ok: bool = True) -> None:
         exc = (None, None, None) if ok else (RuntimeError, RuntimeError("aborted"), None)
         if ok:
             self.flush()
-        self.pq.close()
+        if self.pq is not None:
+            self.pq.close()
         self._pq_cm.__exit__(*exc)
         self._csv_cm.__exit__(*exc)
 
@@ -650,38 +668,6 @@ def _with_doc_columns(props: pd.DataFrame, docs: pd.DataFrame) -> pd.DataFrame:
     return props
 
 
-class _FrameWriter:
-    """Streams a labelled proposals frame to ``name.csv`` and ``name.parquet`` in parts
-    (typed frames, so every part has the same Parquet schema)."""
-
-    def __init__(self, out_dir: Path, name: str):
-        self._csv_cm = atomic_writer(out_dir / f"{name}.csv")
-        self._pq_cm = atomic_writer(out_dir / f"{name}.parquet")
-        self.csv = self._csv_cm.__enter__()
-        self.pq_fh = self._pq_cm.__enter__()
-        self.pq: pq.ParquetWriter | None = None
-        self.header = True
-        self.rows = 0
-
-    def add(self, df: pd.DataFrame) -> None:
-        table = frame_to_arrow(df, "proposals")
-        if self.pq is None:
-            self.pq = pq.ParquetWriter(self.pq_fh, table.schema)
-        elif table.schema != self.pq.schema:
-            table = table.cast(self.pq.schema)
-        self.csv.write(csv_text(df, header=self.header).encode("utf-8"))
-        self.header = False
-        self.pq.write_table(table)
-        self.rows += len(df)
-
-    def close(self, ok: bool = True) -> None:
-        exc = (None, None, None) if ok else (RuntimeError, RuntimeError("aborted"), None)
-        if self.pq is not None:
-            self.pq.close()
-        self._pq_cm.__exit__(*exc)
-        self._csv_cm.__exit__(*exc)
-
-
 def write_tables(done: list[DocDone], store: Store, out_dir: Path,
                  label: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> dict[str, int]:
     """All four tables streamed from the store to CSV + Parquet in ``out_dir``, one
@@ -694,7 +680,7 @@ def write_tables(done: list[DocDone], store: Store, out_dir: Path,
 
     out_dir = Path(out_dir)
     writers = {t: _TableWriter(out_dir, t, arrow_schema(t)) for t in ("documents", "blocks", "sentences")}
-    props_out = _FrameWriter(out_dir, "proposals")
+    props_out = _TableWriter(out_dir, "proposals")
     part: dict[str, list[pa.Table]] = {"proposals": [], "documents": []}
     n_part = 0
 
@@ -710,7 +696,7 @@ def write_tables(done: list[DocDone], store: Store, out_dir: Path,
         if label is not None:
             props = label(props)
         props = props.drop(columns=[c for c in props.columns if c not in raw.columns and c not in LABEL_OUTPUT])
-        props_out.add(enrich({"documents": docs, "proposals": props})["proposals"])
+        props_out.add_frame(enrich({"documents": docs, "proposals": props})["proposals"])
         part["proposals"], part["documents"], n_part = [], [], 0
 
     ok = False

@@ -14,8 +14,8 @@ needs_stanza = pytest.mark.skipif(not stanza_model_available(), reason="Stanza S
 SHA = "a" * 64
 
 
-def _doc(doc_id="d"):
-    return Document(doc_id=doc_id, source_file=f"{doc_id}.pdf", format="pdf", sha256=SHA)
+def _doc(doc_id="d", actor=""):
+    return Document(doc_id=doc_id, source_file=f"{doc_id}.pdf", format="pdf", sha256=SHA, actor=actor)
 
 
 def _blocks(spec, doc_id="d"):
@@ -23,11 +23,11 @@ def _blocks(spec, doc_id="d"):
     return [Block(doc_id, i, 1, kind, section, text) for i, (kind, text, section) in enumerate(spec)]
 
 
-def _proposals(spec, meta=None):
+def _proposals(spec, actor=""):
     from pipeline.segment import segment_blocks
 
     blocks = _blocks(spec)
-    return find_proposals([_doc()], blocks, segment_blocks(blocks), meta)
+    return find_proposals([_doc(actor=actor)], blocks, segment_blocks(blocks))
 
 
 @needs_stanza
@@ -57,7 +57,7 @@ def test_items_are_titles_with_descriptions():
         ("paragraph", "Barn ska få tidig hjälp.", "Mål > Prioritera barn som upplevt våld"),
         ("heading", "Utveckla skyddet", "Mål > Utveckla skyddet"),
         ("paragraph", "Staden ska erbjuda skydd. Det gäller alla.", "Mål > Utveckla skyddet"),
-    ], meta={"d.pdf": {"actor": "Malmö stad"}})
+    ], actor="Malmö stad")
     assert [(p.unit, p.text, p.description) for p in props] == [
         ("item", "Prioritera barn som upplevt våld", "Barn ska få tidig hjälp."),
         ("item", "Utveckla skyddet", "Staden ska erbjuda skydd. Det gäller alla."),
