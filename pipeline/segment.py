@@ -98,8 +98,10 @@ def _load_pipeline(resources_dir: str):
     _check_model_files(path)
     import stanza
 
+    from pipeline.worker import long_lived
+
     try:
-        with _no_training_optimizer():
+        with _no_training_optimizer(), long_lived():
             nlp = stanza.Pipeline(
                 LANG,
                 dir=resources_dir,

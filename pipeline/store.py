@@ -394,9 +394,12 @@ def _pool(tasks: list[DocTask], fn: Callable[[DocTask], DocDone], workers: int):
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    from pipeline.worker import init_worker
+
     finished: set[str] = set()
     # spawn: a worker forked from a parent that already ran torch can hang.
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=init_worker) as pool:
         futures = {pool.submit(fn, t): t for t in tasks}
         try:
             for f in as_completed(futures):

@@ -32,9 +32,12 @@ def _dictionary_base() -> Path:
 def _dictionary():
     from spylls.hunspell import Dictionary
 
+    from pipeline.worker import long_lived
+
     base = _dictionary_base()
     log.debug("loading hunspell dictionary %s", base)
-    return Dictionary.from_files(str(base))
+    with long_lived():
+        return Dictionary.from_files(str(base))
 
 
 @lru_cache(maxsize=200_000)
