@@ -606,12 +606,13 @@ def _fit_predict(X, y, train, targets):
     """LogisticRegression on the ``train`` rows; (predicted labels, top probability) for
     each row-index array of ``targets``."""
     from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
+
+    from pipeline.classify.model import one_thread
 
     labels = np.unique(y[train])
     if len(labels) == 1:
         return [(np.full(len(t), labels[0], dtype=object), np.ones(len(t))) for t in targets]
-    with threadpool_limits(limits=1, user_api="blas"):
+    with one_thread():
         clf = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000)
         clf.fit(X[train], y[train])
         out = []

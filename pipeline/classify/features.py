@@ -44,6 +44,7 @@ pickle; the spaCy objects are caches outside the estimators and are never pickle
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from functools import lru_cache
@@ -183,11 +184,20 @@ def _nlp():
 
 
 @lru_cache(maxsize=1)
-def _lemma_table():
-    from spacy.lookups import load_lookups
+def _lemma_table() -> dict:
+    """spacy-lookups-data's Swedish lemma table (word form -> lemma), read from its JSON
+    file as a dict: the same pairs as ``spacy.lookups.load_lookups("sv", ["lemma_lookup"])``
+    without building spaCy's hashed Table (0.6 s instead of 2.3 s in every process)."""
+    import gzip
 
-    log.debug("loading the Swedish lemma lookup table (spacy-lookups-data)")
-    return load_lookups("sv", ["lemma_lookup"]).get_table("lemma_lookup")
+    import spacy_lookups_data
+
+    path = spacy_lookups_data.get_file("sv_lemma_lookup.json.gz")  # the package ships it compressed
+    if not path.is_file():
+        path = spacy_lookups_data.get_file("sv_lemma_lookup.json")
+    log.debug("loading the Swedish lemma lookup table (spacy-lookups-data) from %s", path)
+    with (gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")) as f:
+        return json.loads(f.read())
 
 
 # Inflection endings tried when a compound's last part is not itself in the word list

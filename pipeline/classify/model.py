@@ -36,6 +36,7 @@ refuses a model built with another scikit-learn version or codebook version.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -59,8 +60,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder
-from threadpoolctl import threadpool_limits
+from sklearn.preprocessing import LabelEncoder, OneHotEncoder
+from threadpoolctl import ThreadpoolController
 
 from pipeline.classify.codebook import CODEBOOK_PATH
 from pipeline.classify.features import (CONTEXT_COLUMNS, DOC_COLUMNS, CueCounts, context_tokens,
@@ -117,6 +118,19 @@ RETRAIN_HINT = "run `make train` (python -m pipeline train)"
 # ------------------------------------------------------------------- estimators
 
 
+@functools.lru_cache(maxsize=1)
+def _threadpools() -> ThreadpoolController:
+    """The process's thread pools (BLAS, OpenMP), found once: ``threadpool_limits()``
+    scans every loaded library on each call, which cost more than the fits themselves
+    (8 s of a 74 s evaluation of a small frame)."""
+    return ThreadpoolController()
+
+
+def one_thread():
+    """A context in which BLAS and OpenMP use one thread."""
+    return _threadpools().limit(limits=1)
+
+
 class LinearClassifier(BaseEstimator, ClassifierMixin):
     """``LogisticRegression(class_weight="balanced")``; with a single class it predicts
     that class with probability 1."""
@@ -139,7 +153,7 @@ class LinearClassifier(BaseEstimator, ClassifierMixin):
         # and the fit takes half the iterations.
         lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000, tol=1e-3, solver="lbfgs",
                                 random_state=self.random_state)
-        with threadpool_limits(limits=1), warnings.catch_warnings():
+        with one_thread(), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.estimator_ = lr.fit(X, y)
         return self
@@ -147,7 +161,7 @@ class LinearClassifier(BaseEstimator, ClassifierMixin):
     def predict_proba(self, X) -> np.ndarray:
         if self.estimator_ is None:
             return np.ones((X.shape[0], 1))
-        with threadpool_limits(limits=1):
+        with one_thread():
             return self.estimator_.predict_proba(X)
 
     def predict(self, X) -> np.ndarray:
@@ -224,9 +238,10 @@ def build_features() -> ColumnTransformer:
     )
 
 
-def build_pipeline(C: float = LR_C) -> Pipeline:
-    """The untuned decision Pipeline (features -> balanced logistic regression)."""
-    return Pipeline([("features", build_features()), ("clf", LinearClassifier(C=C))])
+def build_pipeline(C: float = LR_C, memory=None) -> Pipeline:
+    """The untuned decision Pipeline (features -> balanced logistic regression);
+    ``memory`` caches fitted features (``sklearn.pipeline.Pipeline``'s parameter)."""
+    return Pipeline([("features", build_features()), ("clf", LinearClassifier(C=C))], memory=memory)
 
 
 def text_only(X: pd.DataFrame) -> pd.DataFrame:
@@ -251,6 +266,33 @@ def _folds(y, groups, n_splits: int):
     if k < 2 or len(np.unique(y)) < 2:
         return None
     return StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=RANDOM_STATE)
+
+
+class _FeatureCache:
+    """In-memory ``Pipeline(memory=...)`` for the folds of one :class:`TunedClassifier`
+    fit: the features step is fitted once per (its settings, the training rows, the
+    labels). ``joblib.Memory`` would do the same on disk, but pickling every fitted step
+    there cost more than the fits it saved. Rows are keyed by ``X``'s index (the fit
+    resets it, so it names the rows). ``clone`` shares the cache instead of copying it;
+    a worker process of a parallel search gets its own (empty) copy; the fitted model
+    keeps none (``memory`` is reset to None)."""
+
+    def __init__(self):
+        self._fits: dict = {}
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def cache(self, func, **_):
+        import joblib
+
+        def cached(transformer, X, y, *args, **kwargs):
+            key = (joblib.hash(transformer), joblib.hash(np.asarray(X.index)), joblib.hash(np.asarray(y)))
+            if key not in self._fits:
+                self._fits[key] = func(transformer, X, y, *args, **kwargs)
+            return self._fits[key]
+
+        return cached
 
 
 class TunedClassifier(BaseEstimator, ClassifierMixin):
@@ -281,23 +323,30 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
             groups = np.concatenate([groups, groups])
         grid = PARAM_GRID if self.param_grid is None else self.param_grid
         cv = _folds(y, groups, self.inner_folds)
-        base = build_pipeline()
         if cv is None:
-            self.pipeline_ = base.fit(X, y)
+            self.pipeline_ = build_pipeline().fit(X, y)
             self.best_params_ = {}
             proba = self.pipeline_.predict_proba(X)  # in-sample: no held-out data
+            self.classes_ = self.pipeline_.classes_
         else:
+            # Labels as integer codes (as cross_val_predict encodes them), so that the
+            # fitted features of a training fold are found again in _FeatureCache by the
+            # grid points that differ only in C and by the out-of-fold predictions:
+            # 7 feature fits per target instead of 16, the same fits, the same model.
+            encoder = LabelEncoder().fit(y)
+            codes = encoder.transform(y)
+            cache = _FeatureCache()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # classes with fewer members than folds
-                search = GridSearchCV(base, grid, scoring="f1_macro", cv=cv, refit=True, error_score=0.0,
-                                      n_jobs=self.n_jobs)
-                search.fit(X, y, groups=groups)
-                self.pipeline_ = search.best_estimator_
-                self.best_params_ = {k: (v if k != "features__transformer_weights" else dict(v))
-                                     for k, v in search.best_params_.items()}
-                proba = cross_val_predict(clone(self.pipeline_), X, y, groups=groups, cv=cv,
+                search = GridSearchCV(build_pipeline(memory=cache), grid, scoring="f1_macro", cv=cv, refit=True,
+                                      error_score=0.0, n_jobs=self.n_jobs)
+                search.fit(X, codes, groups=groups)
+                proba = cross_val_predict(clone(search.best_estimator_), X, codes, groups=groups, cv=cv,
                                           method="predict_proba", n_jobs=self.n_jobs)
-        self.classes_ = self.pipeline_.classes_
+            self.pipeline_ = search.best_estimator_.set_params(memory=None)
+            self.best_params_ = {k: (v if k != "features__transformer_weights" else dict(v))
+                                 for k, v in search.best_params_.items()}
+            self.classes_ = encoder.classes_
         top = proba.max(axis=1)
         correct = self.classes_[np.argmax(proba, axis=1)] == y
         self.calibrator_ = ConfidenceCalibrator().fit(top, has_context(X), correct)
@@ -532,9 +581,8 @@ class ProposalClassifier:
         data = pd.concat([ids, prepare_input(df).reset_index(drop=True)], axis=1)
         targets = {}
         for target, model in self.models.items():
-            clf = model.pipeline_.named_steps["clf"]
             targets[target] = {
-                "labels": [str(c) for c in clf.classes_],
+                "labels": [str(c) for c in model.classes_],
                 "class_counts": {str(c): int(n) for c, n in
                                  zip(*np.unique(theme if target == "theme" else level, return_counts=True))},
                 "best_params": model.best_params_,
