@@ -146,6 +146,17 @@ def frame() -> pd.DataFrame:
     return fixture_frame()
 
 
+@pytest.fixture
+def one_grid_point(monkeypatch):
+    """Tuning over one grid point (C = 10, the default feature weights), for tests of
+    what is built around the tuned model (reports, out-of-fold files, the train
+    command): a quarter of the fits. The ``classifier`` fixture tunes over the whole
+    grid, and test_calibration_never_changes_the_decision checks its choice."""
+    from pipeline.classify import model as model_mod
+
+    monkeypatch.setattr(model_mod, "PARAM_GRID", {"clf__C": [10.0]})
+
+
 @pytest.fixture(scope="module")
 def classifier(frame) -> ProposalClassifier:
     return ProposalClassifier().fit(frame, frame["theme"], frame["level"])
@@ -427,7 +438,7 @@ def test_hand_labels_win_and_review_wins_over_them(model_dir, tmp_path, frame):
     assert corrected.loc[0, "theme"] == hand_theme and corrected.loc[0, "theme_source"] == "hand"
 
 
-def test_trained_proposals_get_out_of_fold_confidences(tmp_path, frame):
+def test_trained_proposals_get_out_of_fold_confidences(tmp_path, frame, one_grid_point):
     models = tmp_path / "models"
     clf = train_mod.train_frame(frame, models)
     oof = read_csv(models / "oof_predictions.csv")
@@ -529,7 +540,7 @@ def test_labelled_proposals_join_and_warnings(tmp_path, frame, caplog):
     assert {"text", "section", "intro", "theme", "level"} <= set(joined.columns)
 
 
-def test_train_command_end_to_end(tmp_path, frame, monkeypatch):
+def test_train_command_end_to_end(tmp_path, frame, monkeypatch, one_grid_point):
     raw, extract, labels, _ = _fake_corpus(tmp_path, frame)
     labels_dir = tmp_path / "labels"
     labels_dir.mkdir()
@@ -563,7 +574,7 @@ def test_outer_folds_keep_documents_apart(frame):
     assert outer_folds(frame[frame["doc_id"] == "doc-a"], 5) == []
 
 
-def test_evaluate_writes_report_and_pngs(frame, tmp_path):
+def test_evaluate_writes_report_and_pngs(frame, tmp_path, one_grid_point):
     info = evaluate_mod.evaluate_frame(frame, tmp_path)
     report = (tmp_path / "evaluation.md").read_text(encoding="utf-8")
     for name in ("confusion_theme.png", "confusion_level.png", "learning_curve.png", "reliability.png"):
