@@ -39,6 +39,15 @@ random 85 %, uncertainty 25 %, queue 25 %. The old value on the same report seed
 (measured before any change) needed 40 % for theme and 55 % for level: the dev-seed
 choice did not carry over to theme.
 
+Tried later and not adopted: an information-density term (Settles & Craven 2008: mean
+TF-IDF cosine to the 10 most similar unlabelled rows, weight 1.0) needed 40 % on the
+development seeds (per seed 25 / 40 / 20 %) against 35 % for the weights above (30 / 95 /
+55 %); weight 3.0 65 %, diversity 1.0 45 %, 30 % random 55 %. By the headline rule the
+weights above stay. Run once on the report seeds, density needed 70 % for theme (20 /
+40 / 85 %) and 35 % for level: one 5 % step from the weights above, within the noise
+(random alone needs 30-70 % by seed). Three seeds cannot tell such orders apart; more
+seeds or an area-under-the-curve summary would.
+
 **Spreadsheet review**: :func:`export_batch` writes the next ``n`` unreviewed proposals
 of the queue to an ``.xlsx`` with drop-down lists (openpyxl ``DataValidation``) for
 ``theme`` and ``level``; :func:`import_batch` appends the filled rows to the corrections
