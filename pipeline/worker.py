@@ -9,8 +9,10 @@
   the time spent in full collections from about 6 s to 0.4 s.
 * :func:`init_worker` is the local pool's worker initializer: at exit the worker leaves
   without tearing down its interpreter (module by module, torch included), which took
-  about 3 s after the last document while the parent waited. Logging is flushed first;
-  there is nothing else to clean up, since every result is already written atomically.
+  about 3 s after the last document while the parent waited. Logging and the standard
+  streams are flushed first; there is nothing else to clean up, since every result is
+  already written atomically. The exit code is 0 (the pool never reads it; a worker
+  that dies is seen by its pool, not by its code).
 """
 
 from __future__ import annotations
