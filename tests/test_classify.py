@@ -21,7 +21,7 @@ from pipeline.classify.corrections import append_corrections, apply_corrections
 from pipeline.classify.features import (compound_parts, cue_match_counts, codebook_cues, infer_actor_level,
                                         lemma_tokens, prepare_input)
 from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, ProposalClassifier,
-                                     build_pipeline, outer_folds, text_only)
+                                     build_model, build_pipeline, outer_folds, text_only)
 from pipeline.classify.predict import classify_command, classify_frame, label_proposals
 from pipeline.errors import PipelineError
 from pipeline.storage import read_csv, sha256_file, write_csv
@@ -275,6 +275,25 @@ def test_calibration_never_changes_the_decision(frame, classifier):
             assert list(pred[target]) == list(expected)
         raw_top = plain.predict_proba(prepare_input(frame)).max(axis=1)
         assert not np.allclose(classifier.predict(frame)[f"{target}_confidence"], raw_top)
+
+
+def test_tuning_fits_each_folds_features_once(frame, monkeypatch):
+    """The grid points that differ only in C and the out-of-fold predictions reuse a
+    training fold's fitted features: 3 inner folds x 2 feature settings + the refit."""
+    from sklearn.compose import ColumnTransformer
+
+    fits = []
+    original = ColumnTransformer.fit_transform
+
+    def counting(self, *args, **kwargs):
+        fits.append(1)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(ColumnTransformer, "fit_transform", counting)
+    model = build_model("theme").fit(frame, frame["theme"], groups=frame["doc_id"])
+    assert len(fits) == 7
+    assert model.pipeline_.memory is None  # the fitted model keeps no cache
+    assert set(model.classes_) == set(frame["theme"])
 
 
 def test_training_is_deterministic(frame, classifier, model_dir, tmp_path):

@@ -142,11 +142,9 @@ class LinearClassifier(BaseEstimator, ClassifierMixin):
     def fit(self, X, y):
         # One BLAS thread: the problems are small (threads only add contention on a
         # shared 2-core machine) and results do not depend on the thread count.
-        y = np.asarray(y)  # str labels, or int codes (cross_val_predict encodes them)
-        classes, counts = np.unique(y, return_counts=True)
-        self.classes_ = classes
-        self.class_counts_ = {str(c): int(n) for c, n in zip(classes, counts)}
-        if len(classes) == 1:
+        y = np.asarray(y)  # str labels, or int codes (TunedClassifier and cross_val_predict encode them)
+        self.classes_ = np.unique(y)
+        if len(self.classes_) == 1:
             self.estimator_ = None
             return self
         # tol 1e-3: the decisions are stable long before the default 1e-4 is reached,
