@@ -753,7 +753,7 @@ def cover_title(pages: list[list[Line]]) -> str:
         return ""
     body = _body_size(all_lines)
     first = [pl for pl in pages if pl][:TITLE_PAGES]
-    cands = [ln for pl in first for ln in pl if _title_line(ln) and ln.size >= DISPLAY_TYPE * body]
+    cands = [ln for pl in first for ln in pl if ln.size >= DISPLAY_TYPE * body and _title_line(ln)]
     if not cands:
         return ""
     top = max(cands, key=lambda ln: ln.size)
@@ -782,7 +782,7 @@ def running_title(pages: list[list[Line]], heights: list[float]) -> str:
     seen: Counter = Counter()
     for lines, h in zip(pages, heights):
         seen.update({ln.text for ln in lines if (ln.top < 0.1 * h or ln.bottom > 0.9 * h)
-                     and len(ln.text.split()) >= 2 and _title_line(ln) and heading_like(ln.text)})
+                     and len(ln.text.split()) >= 2 and heading_like(ln.text) and _title_line(ln)})
     if not seen:
         return ""
     text, n = min(seen.items(), key=lambda kv: (-kv[1], kv[0]))
