@@ -132,6 +132,13 @@ def _torch_threads(n: int):
             torch.set_num_threads(old)
 
 
+def check_model(resources_dir: str | Path | None = None) -> None:
+    """Raise PipelineError (with what to do) unless the Stanza bundle's files are there:
+    a cheap check a run makes before it starts any document, so that a missing model
+    stops it at once instead of at the first document's segmentation."""
+    _check_model_files(Path(resources_dir or config.stanza_resources_dir()).expanduser().resolve())
+
+
 def load_segmenter(resources_dir: str | Path | None = None):
     """The Stanza Swedish tokenize pipeline, loaded once per process (per folder).
 

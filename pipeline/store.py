@@ -496,6 +496,10 @@ def run_documents(paths: list[Path], store: Store, jobs: int | None = None, exec
     done: dict[str, DocDone] = {t.path: DocDone(t) for t in tasks}
     log.info("%d documents: %d in the store, %d to extract (%s, %d jobs)", len(tasks), len(tasks) - len(todo),
              len(todo), executor, jobs)
+    if any(not store.has("segment", t.keys["segment"]) for t in todo):
+        from pipeline.segment import check_model
+
+        check_model()  # a missing Stanza bundle stops the run before any document starts
     if todo:
         from tqdm import tqdm
 

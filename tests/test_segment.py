@@ -195,6 +195,15 @@ def test_missing_model_exit_2(tmp_path, command):
     assert proc.stdout == ""
 
 
+def test_extract_without_model_stops_before_any_document(tmp_path):
+    proc = _run_cli("extract", "--no-classify", "--raw", str(config.RAW_DIR), "--out", str(tmp_path / "out"),
+                    "--cache", str(tmp_path / "cache"), env_extra={"STANZA_RESOURCES_DIR": str(tmp_path / "none")})
+    assert proc.returncode == 2
+    assert "STANZA_RESOURCES_DIR" in proc.stderr and "--download-if-missing" in proc.stderr
+    assert not (tmp_path / "out").exists()
+    assert not list((tmp_path / "cache").rglob("*.parquet"))  # not one document was ingested
+
+
 def _talbanken_running_text(n_sentences: int) -> tuple[str, list[int]]:
     path = config.UD_DIR / "sv_talbanken-ud-test.conllu"
     if not path.is_file():
