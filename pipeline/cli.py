@@ -140,6 +140,7 @@ def _add_review(sub) -> None:
     s.add_argument("--seeds", type=int, default=3, help="number of seeds (default: 3)")
     s.add_argument("--seed-start", type=int, default=0,
                    help="first seed (default: 0, the reported seeds; the queue was tuned on 100-102)")
+    s.add_argument("--jobs", type=int, default=1, help="seeds run in parallel on this many processes (default: 1)")
     _folder_options(s, "reports")
     p.set_defaults(func=_lazy("pipeline.review.review_command"))
 

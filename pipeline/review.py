@@ -640,7 +640,7 @@ def _macro_f1(y, pred) -> float:
 
 def simulate(frame: pd.DataFrame, seeds=SIM_SEEDS, steps: int = SIM_STEPS,
              test_share: float = SIM_TEST_SHARE, strategies=SIM_STRATEGIES,
-             weights: QueueWeights = QUEUE_WEIGHTS) -> pd.DataFrame:
+             weights: QueueWeights = QUEUE_WEIGHTS, jobs: int = 1) -> pd.DataFrame:
     """Simulated review of hand-labelled proposals: macro-F1 on held-out documents
     against labels spent, for random order, plain uncertainty and the queue's order.
 
@@ -652,59 +652,72 @@ def simulate(frame: pd.DataFrame, seeds=SIM_SEEDS, steps: int = SIM_STEPS,
     probability; ``queue`` = the real queue's functions, :func:`value_scores` (the
     simulation model's prediction and top probability, the cue baseline, the class
     counts of the labels bought) and :func:`queue_order` against the labels bought,
-    with ``weights``. Returns one row per (seed, strategy, step)."""
-    from sklearn.model_selection import GroupShuffleSplit
+    with ``weights``. Seeds are independent and run on ``jobs`` processes; the rows
+    come in seed order whatever ``jobs`` is. Returns one row per (seed, strategy, step)."""
+    from joblib import Parallel, delayed
     from tqdm import tqdm
 
     frame = frame.reset_index(drop=True)
-    X = _sim_features(frame)
-    vectors = text_vectors(frame["text"].tolist())
-    y = {f: frame[f].astype(str).to_numpy(dtype=object) for f in FIELDS}
-    cue = {f: cue_labels(frame, f) for f in FIELDS}
-    groups = frame["doc_id"].astype(str).to_numpy()
-
+    data = {
+        "X": _sim_features(frame),
+        "vectors": text_vectors(frame["text"].tolist()),
+        "y": {f: frame[f].astype(str).to_numpy(dtype=object) for f in FIELDS},
+        "cue": {f: cue_labels(frame, f) for f in FIELDS},
+        "groups": frame["doc_id"].astype(str).to_numpy(),
+    }
+    run = delayed(_simulate_seed)
+    per_seed = Parallel(n_jobs=min(max(1, jobs), len(seeds)), return_as="generator")(
+        run(data, seed, steps, test_share, strategies, weights) for seed in seeds)
     rows = []
-    bar = tqdm(total=len(seeds) * len(strategies), desc="simulate", unit="run", disable=None)
-    for seed in seeds:
-        pool, test = next(GroupShuffleSplit(n_splits=1, test_size=test_share, random_state=seed)
-                          .split(X, groups=groups))
-        rng = np.random.RandomState(seed)
-        sizes = np.unique(np.round(np.linspace(len(pool) / steps, len(pool), steps)).astype(int))
-        first = rng.permutation(pool)[: sizes[0]]
-        for strategy in strategies:
-            srng = np.random.RandomState(seed + 1000)
-            bought = list(first)
-            for k, size in enumerate(sizes):
-                rest = np.setdiff1d(pool, bought)
-                row = {"seed": seed, "strategy": strategy, "labels": len(bought),
-                       "share": len(bought) / len(pool), "pool": len(pool), "test": len(test)}
-                pred, conf = {}, {}
-                for f in FIELDS:  # one model per field: scored on the test documents, then it chooses
-                    (p_test, _), (pred[f], conf[f]) = _fit_predict(X, y[f], np.asarray(bought), [test, rest])
-                    row[f"{f}_macro_f1"] = _macro_f1(y[f][test], p_test)
-                rows.append(row)
-                if k + 1 == len(sizes):
-                    break
-                need = sizes[k + 1] - len(bought)
-                if strategy == "random":
-                    pick = srng.permutation(rest)[:need]
-                elif strategy == "uncertainty":
-                    unc = 1 - np.minimum(conf["theme"], conf["level"])
-                    pick = rest[np.argsort(-unc, kind="stable")[:need]]
-                else:
-                    counts = {f: pd.Series(y[f][np.asarray(bought)]).value_counts().to_dict() for f in FIELDS}
-                    value = value_scores(pred, conf, {f: cue[f][rest] for f in FIELDS}, counts=counts,
-                                         weights=weights)["value"].to_numpy()
-                    sub = vectors[rest]
-                    seen = np.asarray((sub @ vectors[np.asarray(bought)].T).max(axis=1).todense()).ravel()
-                    pick = rest[queue_order(value, sub, limit=need, weights=weights, seed=seed * 100 + k,
-                                            seen=seen)]
-                bought.extend(int(i) for i in pick)
-            log.info("seed %d, %s: theme macro-F1 %.3f at %d labels", seed, strategy,
-                     rows[-1]["theme_macro_f1"], rows[-1]["labels"])
-            bar.update()
-    bar.close()
+    for seed_rows in tqdm(per_seed, total=len(seeds), desc="simulate", unit="seed", disable=None):
+        rows.extend(seed_rows)
     return pd.DataFrame(rows)
+
+
+def _simulate_seed(data: dict, seed: int, steps: int, test_share: float, strategies,
+                   weights: QueueWeights) -> list[dict]:
+    """One seed of :func:`simulate`: its rows for every strategy and step."""
+    from sklearn.model_selection import GroupShuffleSplit
+
+    X, vectors, y, cue = data["X"], data["vectors"], data["y"], data["cue"]
+    pool, test = next(GroupShuffleSplit(n_splits=1, test_size=test_share, random_state=seed)
+                      .split(X, groups=data["groups"]))
+    rng = np.random.RandomState(seed)
+    sizes = np.unique(np.round(np.linspace(len(pool) / steps, len(pool), steps)).astype(int))
+    first = rng.permutation(pool)[: sizes[0]]
+    rows = []
+    for strategy in strategies:
+        srng = np.random.RandomState(seed + 1000)
+        bought = list(first)
+        for k, size in enumerate(sizes):
+            rest = np.setdiff1d(pool, bought)
+            row = {"seed": seed, "strategy": strategy, "labels": len(bought),
+                   "share": len(bought) / len(pool), "pool": len(pool), "test": len(test)}
+            pred, conf = {}, {}
+            for f in FIELDS:  # one model per field: scored on the test documents, then it chooses
+                (p_test, _), (pred[f], conf[f]) = _fit_predict(X, y[f], np.asarray(bought), [test, rest])
+                row[f"{f}_macro_f1"] = _macro_f1(y[f][test], p_test)
+            rows.append(row)
+            if k + 1 == len(sizes):
+                break
+            need = sizes[k + 1] - len(bought)
+            if strategy == "random":
+                pick = srng.permutation(rest)[:need]
+            elif strategy == "uncertainty":
+                unc = 1 - np.minimum(conf["theme"], conf["level"])
+                pick = rest[np.argsort(-unc, kind="stable")[:need]]
+            else:
+                counts = {f: pd.Series(y[f][np.asarray(bought)]).value_counts().to_dict() for f in FIELDS}
+                value = value_scores(pred, conf, {f: cue[f][rest] for f in FIELDS}, counts=counts,
+                                     weights=weights)["value"].to_numpy()
+                sub = vectors[rest]
+                seen = np.asarray((sub @ vectors[np.asarray(bought)].T).max(axis=1).todense()).ravel()
+                pick = rest[queue_order(value, sub, limit=need, weights=weights, seed=seed * 100 + k,
+                                        seen=seen)]
+            bought.extend(int(i) for i in pick)
+        log.info("seed %d, %s: theme macro-F1 %.3f at %d labels", seed, strategy,
+                 rows[-1]["theme_macro_f1"], rows[-1]["labels"])
+    return rows
 
 
 def _share_needed(curve: pd.DataFrame, col: str, final: float) -> Optional[float]:
@@ -836,7 +849,7 @@ def simulate_command(args) -> int:
     if set(seeds) & set(SIM_DEV_SEEDS):
         log.warning("seeds %s include development seeds %s: not a fair measure of the queue", seeds, SIM_DEV_SEEDS)
     frame = load_sim_frame()
-    curves = simulate(frame, seeds=seeds)
+    curves = simulate(frame, seeds=seeds, jobs=getattr(args, "jobs", 1))
     summary = summarise(curves)
     reports = Path(args.reports)
     atomic_write_bytes(reports / "active_learning.png", simulation_png(summary["mean"]))

@@ -159,6 +159,14 @@ def test_simulate_queue_runs_end_to_end_through_the_shared_value_function(monkey
     assert "Per seed" in report and "development seeds" in report
 
 
+def test_simulate_gives_the_same_rows_on_two_processes():
+    frame = _sim_frame()
+    one = simulate(frame, seeds=(0, 1), steps=3, test_share=0.34)
+    two = simulate(frame, seeds=(0, 1), steps=3, test_share=0.34, jobs=2)
+    assert list(one["seed"].unique()) == [0, 1]
+    pd.testing.assert_frame_equal(one, two)
+
+
 # ---------------------------------------------------------------- corrections helpers
 
 
