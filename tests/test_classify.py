@@ -611,6 +611,8 @@ def test_evaluate_writes_report_and_pngs(frame, tmp_path, one_grid_point):
     assert th["model"]["macro_f1"] > 0.5
     assert [row["fraction"] for row in info["learning_curve"]] == [0.33, 0.66, 1.0]
     assert 0 <= info["review"]["flagged"] <= 1 and 0 <= info["results"]["level"]["ece"] <= 1
+    bound = info["review"]["bound"]  # thresholds chosen in-sample: they reach the catch target
+    assert bound["caught"] >= 0.70 and f"still flag {bound['flagged']:.3f} of the rows" in report
 
     # fewer documents than folds: as many folds as documents, said in the report
     small = frame[frame["doc_id"].isin(DOCS[:3])]

@@ -42,7 +42,8 @@ from sklearn.model_selection import learning_curve as sk_learning_curve  # noqa:
 from pipeline.classify.codebook import load_codebook  # noqa: E402
 from pipeline.classify.features import LEVELS, codebook_cues, cue_match_counts, prepare_input  # noqa: E402
 from pipeline.classify.model import (CV_FOLDS, RANDOM_STATE, REVIEW_CATCH, TARGETS, build_model,  # noqa: E402
-                                     build_pipeline, cross_val_oof, groups_of, n_jobs_for, outer_folds)
+                                     build_pipeline, choose_review_thresholds, cross_val_oof, groups_of,
+                                     n_jobs_for, outer_folds)
 from pipeline.classify.train import corrected_labels, labelled_proposals, training_labels  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
 from pipeline.storage import atomic_write_bytes, atomic_write_text  # noqa: E402
@@ -234,7 +235,22 @@ def review_table(results: dict, oof: dict) -> dict:
         "caught": float((flag & wrong).sum() / wrong.sum()) if wrong.any() else float("nan"),
         "acc_unflagged": float((~wrong[~flag]).mean()) if (~flag).any() else float("nan"),
         "thresholds": oof["review_thresholds"],
+        "bound": review_bound(results, wrong),
     }
+
+
+def review_bound(results: dict, wrong: np.ndarray) -> dict:
+    """The fewest rows any pair of thresholds flags to catch TARGET_REVIEW_CATCH of the
+    errors, chosen on these out-of-fold confidences themselves: in-sample, so a bound on
+    what choosing thresholds can do with these confidences, not a result."""
+    conf = {t: np.asarray(results[t]["confidence"]) for t in TARGETS}
+    th = choose_review_thresholds(conf, {t: results[t]["pred"] == results[t]["y"] for t in TARGETS},
+                                  catch=TARGET_REVIEW_CATCH)
+    flag = np.zeros(len(wrong), dtype=bool)
+    for t in TARGETS:
+        flag |= conf[t] < th[t]
+    return {"flagged": float(flag.mean()),
+            "caught": float((flag & wrong).sum() / wrong.sum()) if wrong.any() else float("nan")}
 
 
 def label_counts(frame: pd.DataFrame) -> pd.DataFrame:
@@ -451,7 +467,12 @@ def render_report(info: dict) -> str:
           f"(per fold: {th_text}).", "",
           "| rows with an error (theme or level) | rows flagged | errors caught | accuracy of unflagged rows |",
           "|---|---|---|---|",
-          f"| {_f(rv['errors'])} | {_f(rv['flagged'])} | {_f(rv['caught'])} | {_f(rv['acc_unflagged'])} |", ""]
+          f"| {_f(rv['errors'])} | {_f(rv['flagged'])} | {_f(rv['caught'])} | {_f(rv['acc_unflagged'])} |", "",
+          f"What limits it: thresholds chosen on these out-of-fold confidences themselves (in-sample, so a "
+          f"bound, not a result) still flag {_f(rv['bound']['flagged'])} of the rows to catch "
+          f"{_f(rv['bound']['caught'])} of the errors. With {_f(rv['errors'])} of the rows wrong, flagging at most "
+          f"{TARGET_REVIEW_FLAG:.0%} while catching {TARGET_REVIEW_CATCH:.0%} needs confidences that separate "
+          f"right from wrong better (a better model), not other thresholds.", ""]
 
     L += ["## Learning curve", "", "![learning curve](learning_curve.png)", "",
           "Macro-F1 (mean over the same grouped folds) when the model sees only part of each training fold "
