@@ -240,9 +240,10 @@ def review_table(results: dict, oof: dict) -> dict:
 
 
 def review_bound(results: dict, wrong: np.ndarray) -> dict:
-    """The fewest rows any pair of thresholds flags to catch TARGET_REVIEW_CATCH of the
-    errors, chosen on these out-of-fold confidences themselves: in-sample, so a bound on
-    what choosing thresholds can do with these confidences, not a result."""
+    """What needs_review's own threshold search (:func:`choose_review_thresholds`) flags
+    to catch TARGET_REVIEW_CATCH of the errors when it runs on these out-of-fold
+    confidences themselves: in-sample, so a bound on what choosing thresholds can do with
+    these confidences, not a result."""
     conf = {t: np.asarray(results[t]["confidence"]) for t in TARGETS}
     th = choose_review_thresholds(conf, {t: results[t]["pred"] == results[t]["y"] for t in TARGETS},
                                   catch=TARGET_REVIEW_CATCH)
