@@ -496,12 +496,14 @@ def run_documents(paths: list[Path], store: Store, jobs: int | None = None, exec
     done: dict[str, DocDone] = {t.path: DocDone(t) for t in tasks}
     log.info("%d documents: %d in the store, %d to extract (%s, %d jobs)", len(tasks), len(tasks) - len(todo),
              len(todo), executor, jobs)
-    if any(not store.has("segment", t.keys["segment"]) for t in todo):
-        from pipeline.segment import check_model
-
-        check_model()  # a missing Stanza bundle stops the run before any document starts
     if todo:
         from tqdm import tqdm
+
+        from pipeline.segment import check_model
+
+        # A missing Stanza bundle stops the run before any document starts (without it
+        # the segment keys hash no model file, so every document needs segmenting).
+        check_model()
 
         fn = functools.partial(process_document, root=str(store.root), versions=store.versions)
         # Largest files first, so that a big document does not start last and run alone.
