@@ -181,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     jobs = args.jobs
     sizes = (10, 40) if args.quick else tuple(int(x) for x in args.sizes.split(","))
     dask_docs = 10 if args.quick else args.dask_docs
-    if dask_docs not in sizes:
+    if "dask" in parts and dask_docs not in sizes:
         ap.error(f"--dask-docs {dask_docs} is not one of the sizes {sizes}")
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"pipeline benchmark ({'quick' if args.quick else 'full'}; {os.cpu_count()} cores, "
@@ -222,13 +222,14 @@ def main(argv: list[str] | None = None) -> int:
 
         # ---------------------------------------------------------------- scale
         if "scale" in parts:
+            n_pages = {p: _n_pages(p) for p in pdfs}
             if pdfs:
-                templates = sorted(pdfs, key=lambda p: (_n_pages(p), p.name))[:max(1, args.scale_pdfs)]
+                templates = sorted(pdfs, key=lambda p: (n_pages[p], p.name))[:max(1, args.scale_pdfs)]
             else:
                 templates = sorted(p for p in config.RAW_DIR.iterdir() if p.suffix == ".html")
                 templates.append(config.RAW_DIR / "asn-2023-12667-tjansteskrivelse.pdf")
                 notes.append(f"real corpus not found at {args.pdf_dir}: the scale set is copies of raw/'s documents")
-            rows.append(("scale set", ", ".join(f"{p.name} ({_n_pages(p)} p.)" if p.suffix == ".pdf" else p.name
+            rows.append(("scale set", ", ".join(f"{p.name} ({n_pages[p]} p.)" if p in n_pages else p.name
                                                 for p in templates) + ", cycled", "", ""))
             scale: dict[int, Run] = {}
             for n in sizes:

@@ -667,13 +667,13 @@ def simulate(frame: pd.DataFrame, seeds=SIM_SEEDS, steps: int = SIM_STEPS,
     from tqdm import tqdm
 
     frame = frame.reset_index(drop=True)
-    data = {
-        "X": _sim_features(frame),
-        "vectors": text_vectors(frame["text"].tolist()),
-        "y": {f: frame[f].astype(str).to_numpy(dtype=object) for f in FIELDS},
-        "cue": {f: cue_labels(frame, f) for f in FIELDS},
-        "groups": frame["doc_id"].astype(str).to_numpy(),
-    }
+    data = _SimData(
+        X=_sim_features(frame),
+        vectors=text_vectors(frame["text"].tolist()),
+        y={f: frame[f].astype(str).to_numpy(dtype=object) for f in FIELDS},
+        cue={f: cue_labels(frame, f) for f in FIELDS},
+        groups=frame["doc_id"].astype(str).to_numpy(),
+    )
     run = delayed(_simulate_seed)
     per_seed = Parallel(n_jobs=min(max(1, jobs), len(seeds)), return_as="generator")(
         run(data, seed, steps, test_share, strategies, weights) for seed in seeds)
@@ -683,14 +683,25 @@ def simulate(frame: pd.DataFrame, seeds=SIM_SEEDS, steps: int = SIM_STEPS,
     return pd.DataFrame(rows)
 
 
-def _simulate_seed(data: dict, seed: int, steps: int, test_share: float, strategies,
+@dataclass(frozen=True)
+class _SimData:
+    """What every seed of :func:`simulate` reads: features, TF-IDF vectors, labels and
+    cue-baseline labels per field, and each row's document."""
+    X: object  # scipy CSR matrix
+    vectors: object  # scipy CSR matrix
+    y: dict  # field -> np.ndarray of labels
+    cue: dict  # field -> np.ndarray of cue-baseline labels
+    groups: np.ndarray
+
+
+def _simulate_seed(data: _SimData, seed: int, steps: int, test_share: float, strategies,
                    weights: QueueWeights) -> list[dict]:
     """One seed of :func:`simulate`: its rows for every strategy and step."""
     from sklearn.model_selection import GroupShuffleSplit
 
-    X, vectors, y, cue = data["X"], data["vectors"], data["y"], data["cue"]
+    X, vectors, y, cue = data.X, data.vectors, data.y, data.cue
     pool, test = next(GroupShuffleSplit(n_splits=1, test_size=test_share, random_state=seed)
-                      .split(X, groups=data["groups"]))
+                      .split(X, groups=data.groups))
     rng = np.random.RandomState(seed)
     sizes = np.unique(np.round(np.linspace(len(pool) / steps, len(pool), steps)).astype(int))
     first = rng.permutation(pool)[: sizes[0]]
@@ -699,12 +710,12 @@ def _simulate_seed(data: dict, seed: int, steps: int, test_share: float, strateg
         srng = np.random.RandomState(seed + 1000)
         bought = list(first)
         for k, size in enumerate(sizes):
-            rest = np.setdiff1d(pool, bought)
+            rest, have = np.setdiff1d(pool, bought), np.asarray(bought)
             row = {"seed": seed, "strategy": strategy, "labels": len(bought),
                    "share": len(bought) / len(pool), "pool": len(pool), "test": len(test)}
             pred, conf = {}, {}
             for f in FIELDS:  # one model per field: scored on the test documents, then it chooses
-                (p_test, _), (pred[f], conf[f]) = _fit_predict(X, y[f], np.asarray(bought), [test, rest])
+                (p_test, _), (pred[f], conf[f]) = _fit_predict(X, y[f], have, [test, rest])
                 row[f"{f}_macro_f1"] = _macro_f1(y[f][test], p_test)
             rows.append(row)
             if k + 1 == len(sizes):
@@ -716,11 +727,11 @@ def _simulate_seed(data: dict, seed: int, steps: int, test_share: float, strateg
                 unc = 1 - np.minimum(conf["theme"], conf["level"])
                 pick = rest[np.argsort(-unc, kind="stable")[:need]]
             else:
-                counts = {f: pd.Series(y[f][np.asarray(bought)]).value_counts().to_dict() for f in FIELDS}
+                counts = {f: pd.Series(y[f][have]).value_counts().to_dict() for f in FIELDS}
                 value = value_scores(pred, conf, {f: cue[f][rest] for f in FIELDS}, counts=counts,
                                      weights=weights)["value"].to_numpy()
                 sub = vectors[rest]
-                seen = np.asarray((sub @ vectors[np.asarray(bought)].T).max(axis=1).todense()).ravel()
+                seen = np.asarray((sub @ vectors[have].T).max(axis=1).todense()).ravel()
                 pick = rest[queue_order(value, sub, limit=need, weights=weights, seed=seed * 100 + k,
                                         seen=seen)]
             bought.extend(int(i) for i in pick)
