@@ -25,6 +25,8 @@ Feature blocks (assembled into one ColumnTransformer by :mod:`pipeline.classify.
   many of its codebook cue words match the text, and (as separate columns) how many
   match the context. A cue matches at a word start, so "straff" matches "straffen" and
   "straffskärpning", as the codebook says.
+* **codebook cue words** (:class:`CueWords`): one 0/1 column per theme cue word in the
+  text, so the model can weigh "polis" and "park" differently.
 
 Why the cue counts help where data is thin: an n-gram feature only generalises to
 proposals that contain the *same* word, so a label with five training examples is
@@ -393,6 +395,66 @@ class CueCounts(BaseEstimator, TransformerMixin):
             for where in ("text", "context"):
                 names.extend(f"cue_{field}_{where}_{label}" for label, _ in table)
         return np.asarray(names, dtype=object)
+
+
+class CueWords(BaseEstimator, TransformerMixin):
+    """One 0/1 feature per codebook cue word: does it match the proposal text (or one of
+    its compound parts)?
+
+    :class:`CueCounts` pools a label's cues into one count, which carries to unseen
+    wording but weighs "polis" and "park" alike; with these indicators the model learns
+    how much each cue is worth, still from the codebook's words only (so the features
+    mean the same on any document). Fitted from the codebook at fit time, like
+    :class:`CueCounts`."""
+
+    def __init__(self, fields=("theme",)):
+        self.fields = fields
+
+    def fit(self, X, y=None):
+        cues = {" ".join(cue.lower().split()) for f in self.fields for _, table in codebook_cues(f) for cue in table}
+        self.cues_ = tuple(sorted(cues))
+        return self
+
+    def transform(self, X):
+        from scipy.sparse import csr_matrix
+
+        rows, cols = [], []
+        for i, text in enumerate(_as_frame(X)["text"].tolist()):
+            hits = _cue_hits(self.cues_, text)
+            rows.extend([i] * len(hits))
+            cols.extend(hits)
+        return csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(X), len(self.cues_)))
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"cue_word_{c}" for c in self.cues_], dtype=object)
+
+
+_WORD_START_RE = re.compile(r"(?<!\w)\w", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _cue_index(cues: tuple) -> dict:
+    """Cue positions by their first three characters (every cue has at least three)."""
+    index: dict = {}
+    for j, cue in enumerate(cues):
+        index.setdefault(cue[:3], []).append((cue, j))
+    return index
+
+
+@lru_cache(maxsize=1 << 16)
+def _cue_hits(cues: tuple, text: str) -> tuple:
+    """Sorted positions (in ``cues``) of the cues that match ``text`` or one of its
+    compound parts at a word start, as :func:`cue_match_counts` matches them. Cached:
+    cross-validation transforms the same proposals many times."""
+    low = " ".join(with_parts(text).lower().split())
+    index = _cue_index(cues)
+    hits = set()
+    for m in _WORD_START_RE.finditer(low):
+        pos = m.start()
+        for cue, j in index.get(low[pos:pos + 3], ()):
+            if low.startswith(cue, pos):
+                hits.add(j)
+    return tuple(sorted(hits))
 
 
 def _as_frame(X) -> pd.DataFrame:
