@@ -20,8 +20,8 @@ from pipeline.classify import train as train_mod
 from pipeline.classify.corrections import append_corrections, apply_corrections
 from pipeline.classify.features import (compound_parts, cue_match_counts, codebook_cues, infer_actor_level,
                                         lemma_tokens, prepare_input)
-from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, LinearClassifier, ProposalClassifier,
-                                     build_features, build_model, build_pipeline, outer_folds, text_only)
+from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, ProposalClassifier,
+                                     build_model, build_pipeline, outer_folds, text_only)
 from pipeline.classify.predict import classify_command, classify_frame, label_proposals
 from pipeline.errors import PipelineError
 from pipeline.storage import read_csv, sha256_file, write_csv
@@ -229,24 +229,6 @@ def test_cue_words_fire_per_cue_also_inside_compounds_and_overlaps():
     assert len(names) == len({c.lower() for _, cues in codebook_cues("theme") for c in cues})
 
 
-def test_gate_splits_the_decision_at_the_catch_all(frame):
-    """With a gate label the regression is two: gate or not, then which of the others."""
-    X = prepare_input(frame)
-    y = frame["theme"].to_numpy(dtype=object)
-    F = build_features().fit(X, y).transform(X)
-    gated = LinearClassifier(gate="rattsvasende").fit(F, y)
-    proba = gated.predict_proba(F)
-    assert np.allclose(proba.sum(axis=1), 1.0)
-    assert "rattsvasende" not in set(gated.estimator_.classes_)
-    inside = gated.gate_model_.predict_proba(F)[:, list(gated.gate_model_.classes_).index(True)]
-    assert np.allclose(proba[:, list(gated.classes_).index("rattsvasende")], 1.0 - inside)
-    assert (gated.predict(F) == y).mean() > 0.9
-    # a gate label the data does not have: the plain regression
-    absent = LinearClassifier(gate="ovrigt").fit(F, y)
-    assert absent.gate_model_ is None
-    assert np.allclose(absent.predict_proba(F), LinearClassifier().fit(F, y).predict_proba(F))
-
-
 @pytest.mark.parametrize("actor,title,intro,expected", [
     ("Region Skåne", "", "", "region"),
     ("", "Protokoll från regionfullmäktige", "", "region"),
@@ -302,7 +284,7 @@ def test_calibration_never_changes_the_decision(frame, classifier):
     for target in ("theme", "level"):
         model = classifier.models[target]
         # an independent, uncalibrated balanced Pipeline with the chosen hyper-parameters
-        plain = build_pipeline(gate=model.gate).set_params(**model.best_params_)
+        plain = build_pipeline().set_params(**model.best_params_)
         plain.fit(pd.concat([X, text_only(X)], ignore_index=True), np.concatenate([frame[target]] * 2))
         for df in (frame, unseen):
             expected = plain.classes_[np.argmax(plain.predict_proba(prepare_input(df)), axis=1)]

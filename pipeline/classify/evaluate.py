@@ -41,7 +41,7 @@ from sklearn.model_selection import learning_curve as sk_learning_curve  # noqa:
 
 from pipeline.classify.codebook import load_codebook  # noqa: E402
 from pipeline.classify.features import LEVELS, codebook_cues, cue_match_counts, prepare_input  # noqa: E402
-from pipeline.classify.model import (CV_FOLDS, GATES, RANDOM_STATE, REVIEW_CATCH, TARGETS, build_model,  # noqa: E402
+from pipeline.classify.model import (CV_FOLDS, RANDOM_STATE, REVIEW_CATCH, TARGETS, build_model,  # noqa: E402
                                      build_pipeline, choose_review_thresholds, cross_val_oof, groups_of,
                                      n_jobs_for, outer_folds)
 from pipeline.classify.train import corrected_labels, labelled_proposals, training_labels  # noqa: E402
@@ -161,7 +161,7 @@ def learning_curve(frame: pd.DataFrame, folds, fractions: Sequence[float] = LEAR
     for target in TARGETS:
         y = frame[target].astype(str).to_numpy().astype(object)
         sizes, _, test_scores = sk_learning_curve(
-            build_pipeline(gate=GATES.get(target)), X, y, groups=groups, cv=folds, train_sizes=list(fractions), scoring="f1_macro",
+            build_pipeline(), X, y, groups=groups, cv=folds, train_sizes=list(fractions), scoring="f1_macro",
             shuffle=True, random_state=RANDOM_STATE, error_score=0.0, n_jobs=n_jobs_for(len(y)))
         for f, n, sc in zip(fractions, sizes, test_scores):
             rows[float(f)]["n_train"] = float(n)

@@ -4,9 +4,8 @@ Per target (``theme``, ``level``) the fitted object is a :class:`TunedClassifier
 
 * **decisions** come from one Pipeline: the feature ColumnTransformer of
   :mod:`pipeline.classify.features` followed by :class:`LinearClassifier`, a
-  ``LogisticRegression(class_weight="balanced")`` (for the theme, two of them: the
-  catch-all ``ovrigt`` or not, then which theme; :data:`GATES`). Its argmax is the
-  label; nothing else ever moves it.
+  ``LogisticRegression(class_weight="balanced")``. Its argmax is the label; nothing
+  else ever moves it.
 * **hyper-parameters** (``C`` and the feature block weights, :data:`PARAM_GRID`) are
   chosen by ``GridSearchCV`` over an inner ``StratifiedGroupKFold`` by document on the
   data the model is fitted on, so in a cross-validation they are chosen inside the
@@ -97,6 +96,15 @@ INNER_FOLDS = 3
 # lemmas and compound split miss; more of them mostly add fitting time.
 CHAR_FEATURES = 3000
 
+# The per-cue-word block (CueWords) was chosen in grouped CV on outer folds other than
+# the reported ones (fold seeds 1-4, fixed C and weights): theme macro-F1
+# 0.613/0.616/0.616/0.620 without it, 0.633/0.623/0.627/0.638 with it.
+# Tried and not used: a two-step theme model ("ovrigt or a theme", then which theme).
+# On the same folds it gave the same macro-F1 (+0.002 on average), and with one kind of
+# author left out of training it was lower on two of three kinds; that decided it. Its
+# make evaluate run, seen afterwards: theme 0.653 (vs 0.646), fewer rows flagged for
+# review, but lower transfer to regional and national documents (0.472 vs 0.560,
+# 0.581 vs 0.621).
 # Feature block weights. The codebook cue counts and the document's level carry across
 # documents, n-grams learn each document's wording; the section/intro words are
 # document-specific headings. Two settings are tried (PARAM_GRID), chosen inside the
@@ -112,13 +120,6 @@ PARAM_GRID = {"clf__C": [1.0, 10.0], "features__transformer_weights": [FEATURE_W
 # inner out-of-fold predictions while flagging as few rows as possible.
 REVIEW_CATCH = 0.75
 DEFAULT_REVIEW_THRESHOLD = 0.5
-
-# The codebook's catch-all theme: the theme model first decides "ovrigt or a theme",
-# then which theme (LinearClassifier's gate). The gate and the per-cue-word features
-# (CueWords) were chosen in grouped CV on outer folds other than the reported ones
-# (fold seeds 1 and 2, fixed C and weights): theme macro-F1 0.613/0.616 -> gate
-# 0.629/0.626, cue words 0.633/0.623, both 0.633/0.631.
-GATES = {"theme": "ovrigt"}
 
 RETRAIN_HINT = "run `make train` (python -m pipeline train)"
 
@@ -141,31 +142,17 @@ def one_thread():
 
 class LinearClassifier(BaseEstimator, ClassifierMixin):
     """``LogisticRegression(class_weight="balanced")``; with a single class it predicts
-    that class with probability 1.
+    that class with probability 1."""
 
-    ``gate``: a catch-all label (the theme ``ovrigt``). When given, the model is two
-    balanced regressions: *gate or not*, then *which label* among the others, and
-    P(label) = P(not gate) x P(label | not gate). Most theme errors are between the
-    catch-all and a theme; the split lets the catch-all's one broad boundary and the
-    themes' boundaries among themselves be learned separately. Without the gate label
-    in the training data it is the plain regression."""
-
-    def __init__(self, C: float = LR_C, random_state: int = RANDOM_STATE, gate: Optional[str] = None):
+    def __init__(self, C: float = LR_C, random_state: int = RANDOM_STATE):
         self.C = C
         self.random_state = random_state
-        self.gate = gate
 
     def fit(self, X, y):
+        # One BLAS thread: the problems are small (threads only add contention on a
+        # shared 2-core machine) and results do not depend on the thread count.
         y = np.asarray(y)  # str labels, or int codes (TunedClassifier and cross_val_predict encode them)
         self.classes_ = np.unique(y)
-        self.gate_ = self.gate_model_ = None
-        gate = self.gate  # a label as it appears in y (TunedClassifier passes its integer code)
-        if gate is not None and gate in set(self.classes_.tolist()) and len(self.classes_) > 2:
-            inside = y != gate
-            self.gate_ = gate
-            self.gate_model_ = LinearClassifier(C=self.C, random_state=self.random_state).fit(X, inside)
-            self.estimator_ = LinearClassifier(C=self.C, random_state=self.random_state).fit(X[inside], y[inside])
-            return self
         if len(self.classes_) == 1:
             self.estimator_ = None
             return self
@@ -173,23 +160,12 @@ class LinearClassifier(BaseEstimator, ClassifierMixin):
         # and the fit takes half the iterations.
         lr = LogisticRegression(C=self.C, class_weight="balanced", max_iter=1000, tol=1e-3, solver="lbfgs",
                                 random_state=self.random_state)
-        # One BLAS thread: the problems are small (threads only add contention on a
-        # shared 2-core machine) and results do not depend on the thread count.
         with one_thread(), warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             self.estimator_ = lr.fit(X, y)
         return self
 
     def predict_proba(self, X) -> np.ndarray:
-        if self.gate_model_ is not None:
-            p_inside = self.gate_model_.predict_proba(X)[:, list(self.gate_model_.classes_).index(True)]
-            inner = self.estimator_.predict_proba(X)
-            out = np.zeros((X.shape[0], len(self.classes_)))
-            col = {c: i for i, c in enumerate(self.classes_.tolist())}
-            out[:, col[self.gate_]] = 1.0 - p_inside
-            for j, c in enumerate(self.estimator_.classes_.tolist()):
-                out[:, col[c]] = p_inside * inner[:, j]
-            return out
         if self.estimator_ is None:
             return np.ones((X.shape[0], 1))
         with one_thread():
@@ -270,11 +246,10 @@ def build_features() -> ColumnTransformer:
     )
 
 
-def build_pipeline(C: float = LR_C, memory=None, gate: Optional[str] = None) -> Pipeline:
-    """The untuned decision Pipeline (features -> balanced logistic regression, split
-    at ``gate`` when given, see :class:`LinearClassifier`); ``memory`` caches fitted
-    features (``sklearn.pipeline.Pipeline``'s parameter)."""
-    return Pipeline([("features", build_features()), ("clf", LinearClassifier(C=C, gate=gate))], memory=memory)
+def build_pipeline(C: float = LR_C, memory=None) -> Pipeline:
+    """The untuned decision Pipeline (features -> balanced logistic regression);
+    ``memory`` caches fitted features (``sklearn.pipeline.Pipeline``'s parameter)."""
+    return Pipeline([("features", build_features()), ("clf", LinearClassifier(C=C))], memory=memory)
 
 
 def text_only(X: pd.DataFrame) -> pd.DataFrame:
@@ -335,13 +310,11 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
     document of each row (each row its own document when None). After fitting:
     ``pipeline_`` (the tuned Pipeline, refitted on everything), ``best_params_``,
     ``calibrator_``, and the inner out-of-fold ``oof_confidence_``/``oof_correct_``
-    of the original rows (the review rule is chosen on them). ``gate``: the catch-all
-    label the decision model splits at (:class:`LinearClassifier`), or None."""
+    of the original rows (the review rule is chosen on them)."""
 
     def __init__(self, param_grid=None, inner_folds: int = INNER_FOLDS, text_only_copies: bool = True,
-                 random_state: int = RANDOM_STATE, n_jobs: int | None = None, gate: Optional[str] = None):
+                 random_state: int = RANDOM_STATE, n_jobs: int | None = None):
         self.param_grid = param_grid
-        self.gate = gate
         self.n_jobs = n_jobs
         self.inner_folds = inner_folds
         self.text_only_copies = text_only_copies
@@ -359,7 +332,7 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
         grid = PARAM_GRID if self.param_grid is None else self.param_grid
         cv = _folds(y, groups, self.inner_folds)
         if cv is None:
-            self.pipeline_ = build_pipeline(gate=self.gate).fit(X, y)
+            self.pipeline_ = build_pipeline().fit(X, y)
             self.best_params_ = {}
             proba = self.pipeline_.predict_proba(X)  # in-sample: no held-out data
             self.classes_ = self.pipeline_.classes_
@@ -373,8 +346,7 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
             cache = _FeatureCache()
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # classes with fewer members than folds
-                gate = int(encoder.transform([self.gate])[0]) if self.gate in set(encoder.classes_) else None
-                search = GridSearchCV(build_pipeline(memory=cache, gate=gate), grid, scoring="f1_macro", cv=cv, refit=True,
+                search = GridSearchCV(build_pipeline(memory=cache), grid, scoring="f1_macro", cv=cv, refit=True,
                                       error_score=0.0, n_jobs=self.n_jobs)
                 search.fit(X, codes, groups=groups)
                 proba = cross_val_predict(clone(search.best_estimator_), X, codes, groups=groups, cv=cv,
@@ -412,11 +384,10 @@ def build_model(target: str, n_jobs: int | None = None) -> TunedClassifier:
     """An unfitted model for ``theme`` or ``level``; input is :func:`prepare_input`'s frame.
 
     Both targets use the same features (theme cues help the level and vice versa:
-    penal-law cues point at ``stat``); the theme model splits at the catch-all theme
-    (:data:`GATES`)."""
+    penal-law cues point at ``stat``); only the labels differ."""
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r} (expected theme or level)")
-    return TunedClassifier(n_jobs=n_jobs, gate=GATES.get(target))
+    return TunedClassifier(n_jobs=n_jobs)
 
 
 def choose_review_thresholds(conf: dict, correct: dict, catch: float = REVIEW_CATCH) -> dict:
