@@ -19,7 +19,7 @@ from pipeline.classify import evaluate as evaluate_mod
 from pipeline.classify import train as train_mod
 from pipeline.classify.corrections import append_corrections, apply_corrections
 from pipeline.classify.features import (compound_parts, cue_match_counts, codebook_cues, infer_actor_level,
-                                        lemma_tokens, prepare_input)
+                                        lemma_tokens, prepare_input, with_parts)
 from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, ProposalClassifier,
                                      build_model, build_pipeline, outer_folds, text_only)
 from pipeline.classify.predict import classify_command, classify_frame, label_proposals
@@ -227,6 +227,10 @@ def test_cue_words_fire_per_cue_also_inside_compounds_and_overlaps():
     assert hits[1, names.index("cue_word_hot mot förtroendevalda")] == 1
     assert hits[2].sum() == 0
     assert len(names) == len({c.lower() for _, cues in codebook_cues("theme") for c in cues})
+    # the same matching as the pooled counts, cue by cue
+    with_parts_texts = [with_parts(t) for t in X["text"]]
+    one_by_one = cue_match_counts(with_parts_texts, tuple((c, (c,)) for c in words.cues_))
+    assert (hits == (one_by_one > 0)).all()
 
 
 @pytest.mark.parametrize("actor,title,intro,expected", [
