@@ -22,7 +22,7 @@ from pipeline.classify.features import (compound_parts, cue_match_counts, codebo
                                         lemma_tokens, prepare_input, with_parts)
 from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, ProposalClassifier,
                                      build_model, build_pipeline, outer_folds, text_only)
-from pipeline.classify.predict import classify_command, classify_frame, label_proposals
+from pipeline.classify.predict import classify_command, classify_frame, label_proposals, model_frame
 from pipeline.errors import PipelineError
 from pipeline.storage import read_csv, sha256_file, write_csv
 
@@ -248,6 +248,17 @@ def test_cue_words_fire_per_cue_also_inside_compounds_and_overlaps():
 ])
 def test_infer_actor_level(actor, title, intro, expected):
     assert infer_actor_level(actor, "", title, intro) == expected
+
+
+def test_a_title_given_as_context_names_the_authors_level():
+    """``classify --context-cols TITLE INTRO`` puts the document title in the section
+    slot: the author's level is read from it when nothing before it decides."""
+    df = pd.DataFrame({"forslag": ["Fler väktare på akuten.", "Fler poliser."],
+                       "titel": ["Trygghetsprogram, Vänsterpartiet i Halland", "Valprogram"],
+                       "inledning": ["Vi vill:", "Riksdagen bör:"]})
+    X = prepare_input(model_frame(df, "forslag", ["titel", "inledning"]))
+    assert list(X["actor_level"]) == ["region", "stat"]  # the intro comes before the section
+    assert infer_actor_level(section="Moderaterna i Ale") == "kommun"
 
 
 def test_document_metadata_wins_over_inference():
@@ -622,6 +633,7 @@ def test_evaluate_writes_report_and_pngs(frame, tmp_path, one_grid_point):
         assert f"({name})" in report
     assert "StratifiedGroupKFold by document, 5 folds" in report
     assert "| cue words (codebook) |" in report and "| majority class |" in report
+    assert "| model, text + document title and list intro (no metadata) |" in report
     assert "theme macro-F1 − cue baseline" in report and "No reviewer corrections yet" in report
     assert "| level ECE | ≤ 0.05 |" in report and "needs_review: share of errors caught" in report
     assert "## Transfer across levels of government" in report and "| total |" in report

@@ -139,6 +139,7 @@ def evaluate_target(frame: pd.DataFrame, target: str, folds, oof: dict) -> dict:
         "y": y, "pred": pred, "confidence": r["confidence"], "labels": labels,
         "model": _scores(y, pred, folds),
         "text_only": _scores(y, r["pred_text"], folds),
+        "title_intro": _scores(y, r["pred_title"], folds),
         "cue": _scores(y, cues, folds),
         "majority": _scores(y, majority, folds),
         "per_class": per_class,
@@ -392,6 +393,11 @@ def render_report(info: dict) -> str:
              "predicts the label whose codebook cue words match most often in text, section and intro "
              "(no match or a tie: the majority label).")
     L.append("")
+    L.append("Inputs: the model is scored on the same held-out proposals three ways: with everything the "
+             "extraction gives (context and document metadata); with the document title and the list intro "
+             "only, as `classify --context-cols TITLE INTRO` gives them for a table without metadata; and "
+             "with the proposal text alone.")
+    L.append("")
 
     L += ["## Targets", "", "| target | required | result | status |", "|---|---|---|---|"]
     for what, req, val, ok in targets_table(info):
@@ -408,7 +414,9 @@ def render_report(info: dict) -> str:
         r = results[target]
         L += [f"## {target.capitalize()}", "",
               "| method | accuracy | macro-F1 | macro-F1 per fold (mean ± sd) |", "|---|---|---|---|"]
-        for key, name in (("model", "model (text + context + document)"), ("text_only", "model, proposal text only"),
+        for key, name in (("model", "model (text + context + document)"),
+                          ("title_intro", "model, text + document title and list intro (no metadata)"),
+                          ("text_only", "model, proposal text only"),
                           ("cue", "cue words (codebook)"), ("majority", "majority class")):
             sc = r[key]
             L.append(f"| {name} | {_f(sc['accuracy'])} | {_f(sc['macro_f1'])} | "

@@ -91,7 +91,8 @@ def prepare_input(df: pd.DataFrame) -> pd.DataFrame:
     An empty ``level_hint`` is taken from the intro, else the section, using the
     codebook's level hints. ``actor_level`` is the document's (metadata) when it is a
     level, else :func:`infer_actor_level` over the document actor, the proposal's actor,
-    the title and the intro. ``actor`` prefers the document's actor (``doc_actor``) when
+    the title, the intro and, last, the section (``classify --context-cols TITLE INTRO``
+    puts a document title there). ``actor`` prefers the document's actor (``doc_actor``) when
     both are given. The index of ``df`` is kept."""
     out = pd.DataFrame(index=df.index)
     for col in INPUT_COLUMNS:
@@ -109,10 +110,10 @@ def prepare_input(df: pd.DataFrame) -> pd.DataFrame:
     out["level_hint"] = hints
     proposal_actor = _column(df, "actor") if "doc_actor" in df.columns else out["actor"]
     levels = []
-    for level, actor, p_actor, title, intro in zip(out["actor_level"], out["actor"], proposal_actor,
-                                                   out["title"], out["intro"]):
+    for level, actor, p_actor, title, intro, section in zip(out["actor_level"], out["actor"], proposal_actor,
+                                                            out["title"], out["intro"], out["section"]):
         if level not in LEVELS:
-            level = infer_actor_level(actor, p_actor, title, intro)
+            level = infer_actor_level(actor, p_actor, title, intro, section)
         levels.append(level)
     out["actor_level"] = levels
     out["kind"] = out["kind"].str.lower()
@@ -156,19 +157,20 @@ def _level_of(text: str, allow_bare_party: bool) -> str:
     return ""
 
 
-def infer_actor_level(actor: str = "", proposal_actor: str = "", title: str = "", intro: str = "") -> str:
+def infer_actor_level(actor: str = "", proposal_actor: str = "", title: str = "", intro: str = "",
+                      section: str = "") -> str:
     """The level the author of a document sits at, from general Swedish patterns.
 
     ``Region Skåne``, ``regionfullmäktige`` -> region; ``Moderaterna i Ale``, ``Ale
     kommun``, ``Malmö stad``, ``kommunfullmäktige`` -> kommun; ``Riksdagen``, ``motion
     till riksdagen`` -> stat; a party name alone as the actor -> stat (the national
-    party). The first of actor, proposal actor, title and intro that decides wins;
-    '' when none does. Patterns live in codebook.yaml (``actor_levels``).
+    party). The first of actor, proposal actor, title, intro and section that decides
+    wins; '' when none does. Patterns live in codebook.yaml (``actor_levels``).
 
     >>> infer_actor_level("Moderaterna i Ale")
     'kommun'
     """
-    for text, bare in ((actor, True), (proposal_actor, True), (title, False), (intro, False)):
+    for text, bare in ((actor, True), (proposal_actor, True), (title, False), (intro, False), (section, False)):
         level = _level_of(" ".join(str(text or "").split()), bare)
         if level:
             return level

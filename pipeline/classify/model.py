@@ -261,6 +261,15 @@ def text_only(X: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def title_and_intro(X: pd.DataFrame) -> pd.DataFrame:
+    """What ``classify --context-cols TITLE INTRO`` gives the model: the document title
+    in the section slot and the list intro, no other context and no metadata. ``X`` is
+    :func:`prepare_input`'s frame."""
+    out = text_only(X)
+    out["section"], out["intro"] = X["title"], X["intro"]
+    return out
+
+
 def has_context(X: pd.DataFrame) -> np.ndarray:
     cols = [c for c in set(CONTEXT_COLUMNS) | set(DOC_COLUMNS) if c in X.columns]
     if not cols:
@@ -454,9 +463,11 @@ def cross_val_oof(frame: pd.DataFrame, folds: list) -> dict:
     """Out-of-fold predictions of both targets over ``folds`` (scikit-learn's
     ``cross_validate``, models tuned and calibrated inside each training fold).
 
-    Returns ``{target: {"y", "pred", "confidence", "pred_text", "confidence_text"}, "needs_review": bool
-    array, "review_thresholds": [per fold]}``; ``*_text`` are the predictions from the
-    proposal text alone (context and document columns blanked). ``needs_review`` uses the
+    Returns ``{target: {"y", "pred", "confidence", "pred_text", "confidence_text", "pred_title",
+    "confidence_title"}, "needs_review": bool array, "review_thresholds": [per fold]}``;
+    ``*_text`` are the predictions from the proposal text alone (context and document
+    columns blanked), ``*_title`` from the text with the document title and list intro
+    as context (:func:`title_and_intro`). ``needs_review`` uses the
     thresholds chosen on the training folds' inner out-of-fold confidences."""
     from sklearn.model_selection import cross_validate
 
@@ -471,11 +482,13 @@ def cross_val_oof(frame: pd.DataFrame, folds: list) -> dict:
         res = cross_validate(build_model(target), X, y, cv=folds, params={"groups": groups},
                              return_estimator=True, return_indices=True, scoring=None, n_jobs=n_jobs_for(len(y)))
         estimators[target] = res["estimator"]
-        r = {"y": y, "pred": np.empty(len(y), dtype=object), "confidence": np.zeros(len(y)),
-             "pred_text": np.empty(len(y), dtype=object), "confidence_text": np.zeros(len(y))}
+        r = {"y": y}
+        for suffix in ("", "_text", "_title"):
+            r[f"pred{suffix}"], r[f"confidence{suffix}"] = np.empty(len(y), dtype=object), np.zeros(len(y))
         for est, test in zip(res["estimator"], res["indices"]["test"]):
-            r["pred"][test], r["confidence"][test] = est.predict_with_confidence(X.iloc[test])
-            r["pred_text"][test], r["confidence_text"][test] = est.predict_with_confidence(text_only(X.iloc[test]))
+            for suffix, view in (("", X.iloc[test]), ("_text", text_only(X.iloc[test])),
+                                 ("_title", title_and_intro(X.iloc[test]))):
+                r[f"pred{suffix}"][test], r[f"confidence{suffix}"][test] = est.predict_with_confidence(view)
         out[target] = r
     flag = np.zeros(len(frame), dtype=bool)
     thresholds = []
