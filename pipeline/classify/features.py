@@ -435,12 +435,13 @@ _WORD_START_RE = re.compile(r"(?<!\w)\w", re.UNICODE)
 
 
 @lru_cache(maxsize=1)
-def _cue_index(cues: tuple) -> dict:
-    """Cue positions by their first three characters (every cue has at least three)."""
+def _cue_index(cues: tuple) -> tuple[int, dict]:
+    """``(k, cue positions by their first k characters)``, k = 3 or the shortest cue's length."""
+    k = min([3] + [len(c) for c in cues])
     index: dict = {}
     for j, cue in enumerate(cues):
-        index.setdefault(cue[:3], []).append((cue, j))
-    return index
+        index.setdefault(cue[:k], []).append((cue, j))
+    return k, index
 
 
 @lru_cache(maxsize=1 << 16)
@@ -449,11 +450,11 @@ def _cue_hits(cues: tuple, text: str) -> tuple:
     compound parts at a word start, as :func:`cue_match_counts` matches them. Cached:
     cross-validation transforms the same proposals many times."""
     low = " ".join(with_parts(text).lower().split())
-    index = _cue_index(cues)
+    k, index = _cue_index(cues)
     hits = set()
     for m in _WORD_START_RE.finditer(low):
         pos = m.start()
-        for cue, j in index.get(low[pos:pos + 3], ()):
+        for cue, j in index.get(low[pos:pos + k], ()):
             if low.startswith(cue, pos):
                 hits.add(j)
     return tuple(sorted(hits))
