@@ -42,8 +42,8 @@ from sklearn.model_selection import learning_curve as sk_learning_curve  # noqa:
 from pipeline.classify.codebook import load_codebook  # noqa: E402
 from pipeline.classify.features import LEVELS, codebook_cues, cue_match_counts, prepare_input  # noqa: E402
 from pipeline.classify.model import (CV_FOLDS, RANDOM_STATE, REVIEW_CATCH, TARGETS, build_model,  # noqa: E402
-                                     build_pipeline, choose_review_thresholds, cross_val_oof, groups_of,
-                                     n_jobs_for, outer_folds)
+                                     build_pipeline, choose_review_thresholds, cross_val_oof, flag_for_review,
+                                     groups_of, n_jobs_for, outer_folds)
 from pipeline.classify.train import corrected_labels, labelled_proposals, training_labels  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
 from pipeline.storage import atomic_write_bytes, atomic_write_text  # noqa: E402
@@ -248,9 +248,7 @@ def review_bound(results: dict, wrong: np.ndarray) -> dict:
     conf = {t: np.asarray(results[t]["confidence"]) for t in TARGETS}
     th = choose_review_thresholds(conf, {t: results[t]["pred"] == results[t]["y"] for t in TARGETS},
                                   catch=TARGET_REVIEW_CATCH)
-    flag = np.zeros(len(wrong), dtype=bool)
-    for t in TARGETS:
-        flag |= conf[t] < th[t]
+    flag = flag_for_review(conf, th)
     return {"flagged": float(flag.mean()),
             "caught": float((flag & wrong).sum() / wrong.sum()) if wrong.any() else float("nan")}
 

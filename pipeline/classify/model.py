@@ -399,6 +399,17 @@ def build_model(target: str, n_jobs: int | None = None) -> TunedClassifier:
     return TunedClassifier(n_jobs=n_jobs)
 
 
+def flag_for_review(conf: dict, thresholds: dict) -> np.ndarray:
+    """The needs_review rule: a row is flagged when its confidence in any target is below
+    that target's threshold (:data:`DEFAULT_REVIEW_THRESHOLD` for a target without one).
+    ``conf``: per target, the confidences of the same rows."""
+    n = len(next(iter(conf.values()))) if conf else 0
+    flag = np.zeros(n, dtype=bool)
+    for t, c in conf.items():
+        flag |= np.asarray(c) < thresholds.get(t, DEFAULT_REVIEW_THRESHOLD)
+    return flag
+
+
 def choose_review_thresholds(conf: dict, correct: dict, catch: float = REVIEW_CATCH) -> dict:
     """Per-target thresholds (flag when confidence < threshold in any target) that catch
     at least ``catch`` of the rows with an error while flagging the fewest rows.
@@ -421,9 +432,7 @@ def choose_review_thresholds(conf: dict, correct: dict, catch: float = REVIEW_CA
     import itertools
 
     for combo in itertools.product(*(cands[t] for t in targets)):
-        flag = np.zeros(n, dtype=bool)
-        for t, th in zip(targets, combo):
-            flag |= np.asarray(conf[t]) < th
+        flag = flag_for_review(conf, dict(zip(targets, combo)))
         caught = (flag & wrong).sum() / wrong.sum()
         key = (caught < catch, flag.mean(), -caught, combo)
         if best_key is None or key < best_key:
@@ -496,8 +505,7 @@ def cross_val_oof(frame: pd.DataFrame, folds: list) -> dict:
         th = choose_review_thresholds({t: estimators[t][k].oof_confidence_ for t in TARGETS},
                                       {t: estimators[t][k].oof_correct_ for t in TARGETS})
         thresholds.append(th)
-        for t in TARGETS:
-            flag[test] |= out[t]["confidence"][test] < th[t]
+        flag[test] = flag_for_review({t: out[t]["confidence"][test] for t in TARGETS}, th)
     out["needs_review"] = flag
     out["review_thresholds"] = thresholds
     out["best_params"] = {t: [e.best_params_ for e in estimators[t]] for t in TARGETS}
@@ -653,7 +661,7 @@ class ProposalClassifier:
         that it is right; needs_review applies :attr:`review_thresholds`."""
         self._check_fitted()
         out = pd.DataFrame(index=df.index)
-        flag = np.zeros(len(df), dtype=bool)
+        confidences = {}
         for target in TARGETS:
             if len(df):
                 label, conf = self.models[target].predict_with_confidence(df)
@@ -661,8 +669,9 @@ class ProposalClassifier:
                 label, conf = np.array([], dtype=object), np.array([], dtype=float)
             out[target] = pd.Series(label, index=df.index, dtype=object)
             out[f"{target}_confidence"] = pd.Series(conf, index=df.index, dtype=float)
-            flag |= conf < self.review_thresholds.get(target, DEFAULT_REVIEW_THRESHOLD)
-        out["needs_review"] = pd.Series(flag, index=df.index, dtype=bool)
+            confidences[target] = conf
+        out["needs_review"] = pd.Series(flag_for_review(confidences, self.review_thresholds), index=df.index,
+                                        dtype=bool)
         return out
 
     # ---- persistence
