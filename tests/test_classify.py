@@ -20,7 +20,7 @@ from pipeline.classify import train as train_mod
 from pipeline.classify.corrections import append_corrections, apply_corrections
 from pipeline.classify.features import (compound_parts, cue_match_counts, codebook_cues, infer_actor_level,
                                         lemma_tokens, prepare_input, with_parts)
-from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, ProposalClassifier,
+from pipeline.classify.model import (ARTIFACT_FILE, METADATA_FILE, ConfidenceCalibrator, ProposalClassifier,
                                      build_model, build_pipeline, outer_folds, text_only)
 from pipeline.classify.predict import classify_command, classify_frame, label_proposals, model_frame
 from pipeline.errors import PipelineError
@@ -307,6 +307,31 @@ def test_calibration_never_changes_the_decision(frame, classifier):
             assert list(pred[target]) == list(expected)
         raw_top = plain.predict_proba(prepare_input(frame)).max(axis=1)
         assert not np.allclose(classifier.predict(frame)[f"{target}_confidence"], raw_top)
+
+
+def test_confidence_map_reads_whether_the_label_is_the_majority_class():
+    """At the same top probability a label of the majority class (depressed by the
+    balanced weights) is right more often; the map learns that from out-of-fold rows and
+    keeps confidence increasing in the top probability within each group."""
+    rng = np.random.RandomState(0)
+    top = rng.uniform(0.2, 0.9, 4000)
+    majority = rng.rand(4000) < 0.5
+    logit = np.log(top / (1 - top))
+    chance = 1 / (1 + np.exp(-(logit + 1.5 * majority)))  # majority labels: right more often
+    correct = rng.rand(4000) < chance
+    cal = ConfidenceCalibrator().fit(top, np.ones(4000), correct, majority)
+    grid = np.linspace(0.25, 0.85, 7)
+    conf_major = cal.transform(grid, np.ones(7), np.ones(7, dtype=bool))
+    conf_minor = cal.transform(grid, np.ones(7), np.zeros(7, dtype=bool))
+    assert (conf_major > conf_minor + 0.05).all()
+    assert (np.diff(conf_major) > 0).all() and (np.diff(conf_minor) > 0).all()
+    g = np.log(grid / (1 - grid))
+    for conf, shift in ((conf_major, 1.5), (conf_minor, 0.0)):
+        assert np.abs(conf - 1 / (1 + np.exp(-(g + shift)))).max() < 0.05
+    # without the term the map cannot tell the groups apart
+    blind = ConfidenceCalibrator().fit(top, np.ones(4000), correct)
+    assert np.allclose(blind.transform(grid, np.ones(7), np.ones(7, dtype=bool)),
+                       blind.transform(grid, np.ones(7), np.zeros(7, dtype=bool)))
 
 
 def test_tuning_fits_each_folds_features_once(frame, monkeypatch):

@@ -13,7 +13,10 @@ Per target (``theme``, ``level``) the fitted object is a :class:`TunedClassifier
 * **confidences** are calibrated separately: out-of-fold top probabilities of the
   tuned pipeline on the same inner grouped folds are mapped to the chance that the
   label is right by a Platt (logistic) map, :class:`ConfidenceCalibrator`. The map
-  only rescales the top probability; it cannot change which label is chosen. (Scikit-
+  reads the top probability, whether the row had context and whether the label is
+  the training majority class: the balanced weights depress the majority class's
+  probabilities, so the same top probability means a surer label there. It cannot
+  change which label is chosen. (Scikit-
   learn's ``CalibratedClassifierCV`` calibrates each class's probability against an
   unweighted fit, which restores the class prior and moves the argmax: with 80 %
   ``stat`` labels it turned balanced decisions back into ``stat``.)
@@ -74,7 +77,7 @@ log = logging.getLogger(__name__)
 TARGETS = ("theme", "level")
 ARTIFACT_FILE = "classifier.pkl"
 METADATA_FILE = "metadata.json"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3  # 3: the confidence map reads the majority-class term
 PICKLE_PROTOCOL = 4
 RANDOM_STATE = 0
 # Folds and grid points are fitted in parallel on the usable cores (results do not
@@ -117,8 +120,13 @@ PARAM_GRID = {"clf__C": [1.0, 10.0], "features__transformer_weights": [FEATURE_W
 
 # needs_review: flag a proposal when its theme or level confidence is below a
 # threshold; the thresholds are the ones that catch REVIEW_CATCH of the errors in the
-# inner out-of-fold predictions while flagging as few rows as possible.
-REVIEW_CATCH = 0.75
+# inner out-of-fold predictions while flagging as few rows as possible. The inner
+# predictions are optimistic (the confidence map is fitted on them), so the target is
+# set above the 0.70 a user needs: 0.80 is the smallest of 0.70-0.85 whose thresholds
+# caught >= 0.70 of the held-out errors on outer fold seeds 1 and 2 (0.733 and 0.740,
+# flagging 0.347 and 0.343 of the rows; 0.75 caught 0.660 and 0.695). Seed 0, the
+# reported one, chose nothing.
+REVIEW_CATCH = 0.80
 DEFAULT_REVIEW_THRESHOLD = 0.5
 
 RETRAIN_HINT = "run `make train` (python -m pipeline train)"
@@ -176,11 +184,18 @@ class LinearClassifier(BaseEstimator, ClassifierMixin):
 
 
 class ConfidenceCalibrator(BaseEstimator):
-    """Platt map from a top probability (and whether the row had context) to the
-    chance that the label is right; fitted on out-of-fold predictions."""
+    """Platt map from a top probability, whether the row had context and whether the
+    label is the majority class of the training labels, to the chance that the label is
+    right; fitted on out-of-fold predictions.
 
-    def fit(self, top, has_context, correct):
-        Z = self._design(top, has_context)
+    The majority term is there because the decision model is class-balanced: its
+    probabilities for the majority class (``ovrigt``, ``stat``) are pushed down, so at
+    the same top probability a majority label is right far more often than a rare one.
+    (Chosen on outer fold seeds 1 and 2, not the reported seed 0, with fixed C: the
+    theme confidence's AUC for "label right" rose from 0.73 to 0.81; level unchanged.)"""
+
+    def fit(self, top, has_context, correct, majority=None):
+        Z = self._design(top, has_context, majority)
         correct = np.asarray(correct, dtype=int)
         if len(np.unique(correct)) < 2:
             self.model_ = None
@@ -190,16 +205,17 @@ class ConfidenceCalibrator(BaseEstimator):
         return self
 
     @staticmethod
-    def _design(top, has_context) -> np.ndarray:
+    def _design(top, has_context, majority=None) -> np.ndarray:
         top = np.clip(np.asarray(top, dtype=float), 1e-6, 1 - 1e-6)
         ctx = np.asarray(has_context, dtype=float)
+        maj = np.zeros(len(top)) if majority is None else np.asarray(majority, dtype=float)
         logit = np.log(top / (1 - top))
-        return np.column_stack([logit, ctx, logit * ctx])
+        return np.column_stack([logit, ctx, logit * ctx, maj, logit * maj])
 
-    def transform(self, top, has_context) -> np.ndarray:
+    def transform(self, top, has_context, majority=None) -> np.ndarray:
         if self.model_ is None:
             return np.full(len(np.asarray(top)), self.constant_)
-        return self.model_.predict_proba(self._design(top, has_context))[:, 1]
+        return self.model_.predict_proba(self._design(top, has_context, majority))[:, 1]
 
 
 class StableTfidfVectorizer(TfidfVectorizer):
@@ -318,7 +334,7 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
     ``fit(X, y, groups=None)``: ``X`` is :func:`prepare_input`'s frame, ``groups`` the
     document of each row (each row its own document when None). After fitting:
     ``pipeline_`` (the tuned Pipeline, refitted on everything), ``best_params_``,
-    ``calibrator_``, and the inner out-of-fold ``oof_confidence_``/``oof_correct_``
+    ``calibrator_``, ``majority_`` (the most frequent training label), and the inner out-of-fold ``oof_confidence_``/``oof_correct_``
     of the original rows (the review rule is chosen on them)."""
 
     def __init__(self, param_grid=None, inner_folds: int = INNER_FOLDS, text_only_copies: bool = True,
@@ -365,9 +381,13 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
                                  for k, v in search.best_params_.items()}
             self.classes_ = encoder.classes_
         top = proba.max(axis=1)
-        correct = self.classes_[np.argmax(proba, axis=1)] == y
-        self.calibrator_ = ConfidenceCalibrator().fit(top, has_context(X), correct)
-        conf = self.calibrator_.transform(top, has_context(X))
+        label = self.classes_[np.argmax(proba, axis=1)]
+        correct = label == y
+        values, counts = np.unique(y[:n], return_counts=True)
+        self.majority_ = values[np.argmax(counts)]  # ties: the first in sorted order
+        majority = label == self.majority_
+        self.calibrator_ = ConfidenceCalibrator().fit(top, has_context(X), correct, majority)
+        conf = self.calibrator_.transform(top, has_context(X), majority)
         self.oof_confidence_, self.oof_correct_ = conf[:n], correct[:n]
         return self
 
@@ -386,7 +406,7 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
         X = prepare_input(X)
         proba = self.pipeline_.predict_proba(X)
         label = self.classes_[np.argmax(proba, axis=1)]
-        return label, self.calibrator_.transform(proba.max(axis=1), has_context(X))
+        return label, self.calibrator_.transform(proba.max(axis=1), has_context(X), label == self.majority_)
 
 
 def build_model(target: str, n_jobs: int | None = None) -> TunedClassifier:
