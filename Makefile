@@ -54,7 +54,7 @@ report:
 	$(PY) -m pipeline report
 
 test:
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=15
 
 bench:
 	$(PY) benchmarks/ingest.py

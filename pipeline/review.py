@@ -57,6 +57,13 @@ above random's at every step from 10 % (0.588 against 0.535 at 30 %) and within 
 of random's final from 45 % on: the target misses on the last few thousandths. Level:
 queue 30 %, random 30 %, uncertainty 60 % (level macro-F1 barely grows with labels).
 
+Ten development seeds (100-109), queue strategy only against random order, theme
+(random's final 0.617): the weights above need 60 % on the mean curve (0.618 at 60 %),
+margin uncertainty (top minus second probability instead of the top) 95 % (0.615),
+theme uncertainty alone 95 % (0.613); level 25 / 85 / 70 %. Not adopted: all three
+curves sit within 0.005 of random's final from 50 % on, where the 60 % target is
+decided by noise, and neither alternative beats the weights above.
+
 **Spreadsheet review**: :func:`export_batch` writes the next ``n`` unreviewed proposals
 of the queue to an ``.xlsx`` with drop-down lists (openpyxl ``DataValidation``) for
 ``theme`` and ``level``; :func:`import_batch` appends the filled rows to the corrections
