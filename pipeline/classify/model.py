@@ -334,8 +334,9 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
     ``fit(X, y, groups=None)``: ``X`` is :func:`prepare_input`'s frame, ``groups`` the
     document of each row (each row its own document when None). After fitting:
     ``pipeline_`` (the tuned Pipeline, refitted on everything), ``best_params_``,
-    ``calibrator_``, ``majority_`` (the most frequent training label), and the inner out-of-fold ``oof_confidence_``/``oof_correct_``
-    of the original rows (the review rule is chosen on them)."""
+    ``calibrator_``, ``majority_`` (the most frequent training label), and the inner
+    out-of-fold ``oof_confidence_``/``oof_correct_`` of the original rows (the review
+    rule is chosen on them)."""
 
     def __init__(self, param_grid=None, inner_folds: int = INNER_FOLDS, text_only_copies: bool = True,
                  random_state: int = RANDOM_STATE, n_jobs: int | None = None):
