@@ -43,7 +43,7 @@ from pipeline.classify.codebook import load_codebook  # noqa: E402
 from pipeline.classify.features import LEVELS, codebook_cues, cue_match_counts, prepare_input  # noqa: E402
 from pipeline.classify.model import (CV_FOLDS, RANDOM_STATE, REVIEW_CATCH, TARGETS, build_model,  # noqa: E402
                                      build_pipeline, choose_review_thresholds, cross_val_oof, flag_for_review,
-                                     groups_of, n_jobs_for, outer_folds)
+                                     groups_of, majority_label, n_jobs_for, outer_folds)
 from pipeline.classify.train import corrected_labels, labelled_proposals, training_labels  # noqa: E402
 from pipeline.errors import PipelineError  # noqa: E402
 from pipeline.storage import atomic_write_bytes, atomic_write_text  # noqa: E402
@@ -62,14 +62,6 @@ PNG_DPI = 100
 
 
 # ------------------------------------------------------------------------ baselines
-
-
-def majority_label(y: Sequence[str], target: str) -> str:
-    """Most frequent label; ties go to the label first in codebook order."""
-    order = {lab: i for i, lab in enumerate(load_codebook().ids(target))}
-    values, counts = np.unique(np.asarray(y, dtype=str), return_counts=True)
-    best = sorted(zip(values, counts), key=lambda vc: (-vc[1], order.get(vc[0], len(order)), vc[0]))
-    return str(best[0][0])
 
 
 def cue_baseline_predict(frame: pd.DataFrame, target: str, fallback: str) -> np.ndarray:

@@ -66,7 +66,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder
 from threadpoolctl import ThreadpoolController
 
-from pipeline.classify.codebook import CODEBOOK_PATH
+from pipeline.classify.codebook import CODEBOOK_PATH, load_codebook
 from pipeline.classify.features import (CONTEXT_COLUMNS, DOC_COLUMNS, CueCounts, CueWords, context_tokens,
                                         lemma_tokens, prepare_input)
 from pipeline.errors import PipelineError
@@ -384,8 +384,7 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
         top = proba.max(axis=1)
         label = self.classes_[np.argmax(proba, axis=1)]
         correct = label == y
-        values, counts = np.unique(y[:n], return_counts=True)
-        self.majority_ = values[np.argmax(counts)]  # ties: the first in sorted order
+        self.majority_ = majority_label(y[:n])
         majority = label == self.majority_
         self.calibrator_ = ConfidenceCalibrator().fit(top, has_context(X), correct, majority)
         conf = self.calibrator_.transform(top, has_context(X), majority)
@@ -418,6 +417,15 @@ def build_model(target: str, n_jobs: int | None = None) -> TunedClassifier:
     if target not in TARGETS:
         raise ValueError(f"unknown target {target!r} (expected theme or level)")
     return TunedClassifier(n_jobs=n_jobs)
+
+
+def majority_label(y, target: str | None = None) -> str:
+    """Most frequent label; ties go to the label first in ``target``'s codebook order
+    (in sorted order without a target)."""
+    order = {lab: i for i, lab in enumerate(load_codebook().ids(target))} if target else {}
+    values, counts = np.unique(np.asarray(y, dtype=str), return_counts=True)
+    best = sorted(zip(values, counts), key=lambda vc: (-vc[1], order.get(vc[0], len(order)), vc[0]))
+    return str(best[0][0])
 
 
 def flag_for_review(conf: dict, thresholds: dict) -> np.ndarray:
