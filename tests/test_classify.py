@@ -334,6 +334,29 @@ def test_confidence_map_reads_whether_the_label_is_the_majority_class():
                        blind.transform(grid, np.ones(7), np.zeros(7, dtype=bool)))
 
 
+def test_confidence_map_reads_the_text_only_view():
+    """A label that the text alone does not carry (the text-only view gives it a low
+    probability and picks another label) is right less often at the same top
+    probability; the map learns that, and a row without context, which is its own
+    text-only view, gets the same confidence as when the terms are left out."""
+    rng = np.random.RandomState(1)
+    n = 6000
+    top = rng.uniform(0.3, 0.95, n)
+    context = rng.rand(n) < 0.5
+    agree = ~context | (rng.rand(n) < 0.6)
+    text_top = np.where(agree, top, rng.uniform(0.05, 0.3, n))
+    logit = np.log(top / (1 - top))
+    correct = rng.rand(n) < 1 / (1 + np.exp(-(logit - 2.0 * ~agree)))  # context-only labels: wrong more often
+    cal = ConfidenceCalibrator().fit(top, context, correct, None, text_top, agree)
+    grid = np.linspace(0.4, 0.9, 6)
+    ones = np.ones(6, dtype=bool)
+    backed = cal.transform(grid, ones, None, grid, ones)
+    alone = cal.transform(grid, ones, None, np.full(6, 0.15), ~ones)
+    assert (backed > alone + 0.2).all()
+    plain = ~ones
+    assert np.allclose(cal.transform(grid, plain, None, grid, ones), cal.transform(grid, plain))
+
+
 def test_tuning_fits_each_folds_features_once(frame, monkeypatch):
     """The grid points that differ only in C and the out-of-fold predictions reuse a
     training fold's fitted features: 3 inner folds x 2 feature settings + the refit."""
