@@ -75,6 +75,47 @@ needs_stanza = pytest.mark.skipif(
 )
 
 
+# =========================================================================== characters
+
+CHAR_FIELDS = ("text", "x0", "x1", "top", "bottom", "size", "fontname", "matrix", "upright")
+
+
+def _offset_pdf_with_a_form(tmp_path) -> Path:
+    """Text on the page and inside a Form XObject (a pdfminer figure), with the MediaBox
+    moved off the origin (pdfplumber shifts coordinates by it)."""
+    path = tmp_path / "offset.pdf"
+    with PdfWriter(path) as w:
+        w.text(72, 100, "Vi vill: kameror vid stationen", size=11)
+        w.c.beginForm("box")
+        w.c.setFont("Helvetica-Bold", 9)
+        w.c.drawString(90, 500, "Text i en figur")
+        w.c.endForm()
+        w.c.doForm("box")
+    data = path.read_bytes()
+    old = b"/MediaBox [ 0 0 595.28 841.89 ]"
+    assert data.count(old) == 1
+    path.write_bytes(data.replace(old, b"/MediaBox [ 9 7 595.28 841.89 ]"))  # same length: xref stays valid
+    return path
+
+
+def test_page_chars_equal_pdfplumbers_chars(tmp_path):
+    """The reader's lean character list has the same values as pdfplumber's
+    ``page.chars`` on every page of the raw PDFs and on a page with an offset MediaBox
+    and a form XObject."""
+    from pipeline.extract.pdf import page_chars
+
+    paths = sorted(config.RAW_DIR.glob("*.pdf")) + [_offset_pdf_with_a_form(tmp_path)]
+    assert len(paths) >= 2
+    for path in paths:
+        with pdfplumber.open(path) as pdf:
+            for page in pdf.pages:
+                lean = page_chars(page)
+                full = [{k: c[k] for k in CHAR_FIELDS} for c in page.chars]
+                assert lean == full, f"{path.name} page {page.page_number}"
+                if path.name == "offset.pdf":
+                    assert page.mediabox[0] == 9 and page.mediabox[1] != 0 and "Text i en figur" in "".join(c["text"] for c in lean)
+
+
 # =========================================================================== letter spacing
 #
 # The geometry copies the letter-spaced headings of raw/s-malmo-…: each glyph is

@@ -81,6 +81,42 @@ class _Blk:
 # --------------------------------------------------------------------------- chars -> lines
 
 
+def page_chars(page) -> list[dict]:
+    """``page.chars`` with only the fields this reader uses (``text``, ``x0``, ``x1``,
+    ``top``, ``bottom``, ``size``, ``fontname``, ``matrix``, ``upright``), read from
+    pdfplumber's own ``page.layout`` (the pdfminer objects its interpreter produced) with
+    pdfplumber's coordinate rules (top-left origin, MediaBox offset).
+
+    ``page.chars`` converts every attribute of every object on the page (colours, colour
+    spaces, graphic state, marked-content tags) into dicts: on the seven real PDFs that
+    took as long as pdfminer's interpretation itself, for fields nothing here reads.
+    ``tests/test_pdf.py`` checks the values equal ``page.chars``'s on every page of the
+    raw PDFs (and the real ones, when present)."""
+    from pdfminer.layout import LTChar, LTContainer
+    from pdfplumber.page import fix_fontname_bytes
+
+    if page.pdf.unicode_norm is not None:  # pdfplumber.open(unicode_norm=...): its own path
+        return page.chars
+    mb_x0, mb_top = page.mediabox[:2]
+    height = page.height
+    out: list[dict] = []
+    stack = [iter(page.layout._objs)]
+    while stack:  # depth first, in drawing order, into figures (as page.chars does)
+        for obj in stack[-1]:
+            if isinstance(obj, LTChar):
+                font = obj.fontname
+                out.append({"text": obj.get_text(), "x0": obj.x0 + mb_x0, "x1": obj.x1 + mb_x0,
+                            "top": height - obj.y1 + mb_top, "bottom": height - obj.y0 + mb_top,
+                            "size": obj.size, "matrix": obj.matrix, "upright": obj.upright,
+                            "fontname": fix_fontname_bytes(font) if isinstance(font, bytes) else font})
+            elif isinstance(obj, LTContainer):
+                stack.append(iter(obj._objs))
+                break
+        else:
+            stack.pop()
+    return out
+
+
 def dedupe_chars(chars: list[dict], tolerance: float = 1.0) -> list[dict]:
     """Drop a glyph drawn again within ``tolerance`` points of the same glyph (fake bold).
 
@@ -358,7 +394,7 @@ def page_lines(page, page_no: int, glyphs: "UnmappedGlyphs | None" = None) -> li
     recovered or dropped through ``glyphs`` (:class:`UnmappedGlyphs`)."""
     width, height = float(page.width), float(page.height)
     chars = [
-        c for c in dedupe_chars(page.chars)
+        c for c in dedupe_chars(page_chars(page))
         if c.get("upright", True) and _axis_aligned(c)  # rotated text: chart labels, margins
         and c["x0"] < width - 0.5 and c["x1"] > 0.5 and 0 <= c["top"] < height
     ]
