@@ -7,9 +7,10 @@ Field order is column order.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Iterable, Optional, Type
+from typing import TYPE_CHECKING, Iterable, Optional, Type
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 BLOCK_KINDS = ("heading", "paragraph", "bullet", "list_intro", "other")
 
@@ -93,6 +94,8 @@ def columns(cls: Type) -> list[str]:
 
 
 def to_frame(records: Iterable, cls: Type) -> pd.DataFrame:
+    import pandas as pd
+
     rows = [asdict(r) for r in records]
     df = pd.DataFrame(rows, columns=columns(cls))
     # Optional ints stay ints (not floats) in the CSV.

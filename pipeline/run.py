@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from pipeline import config
 from pipeline.errors import PipelineError
 from pipeline.extract.metadata import is_metadata_file
 from pipeline.storage import read_csv
+
+if TYPE_CHECKING:  # pandas is imported where tables are built: an up-to-date rerun never needs it
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +89,8 @@ def run_extract(raw_dir: Path, out_dir: Path, jobs: int | None = None, strict: b
     on ``dask.distributed`` (``executor="dask"``; ``scheduler`` an address, else a
     LocalCluster). Stage outputs go to the store (``cache``, default
     :func:`pipeline.store.default_cache_dir`); the tables are assembled from it."""
-    from pipeline.store import Store, run_documents, write_tables
+    from pipeline.manifest import fingerprint, up_to_date, write_manifest
+    from pipeline.store import TABLES, Store, run_documents, write_tables
 
     paths = list_inputs(Path(raw_dir))
     if not paths:
@@ -96,18 +99,29 @@ def run_extract(raw_dir: Path, out_dir: Path, jobs: int | None = None, strict: b
     log.info("extracting %d documents from %s (store %s)", len(paths), raw_dir, store.root)
     done = run_documents(paths, store, jobs=jobs, executor=executor, scheduler=scheduler)
     out_dir = Path(out_dir)
-    labeller = Labeller(cache_root=store.root) if classify else None
-    counts = write_tables(done, store, out_dir, label=labeller)
-    if labeller is not None:
-        labeller.close()
-    docs = read_csv(out_dir / "documents.csv")
-    n_err = int((docs["status"] == "error").sum())
+    fp = fingerprint(done, store, classify, config.MODELS_DIR, config.LABELS_DIR)
+    summary = up_to_date(out_dir, fp)
+    verb = "kept"
+    if summary is not None:
+        log.info("%s is up to date (same inputs, code, model and labels): nothing to write", out_dir)
+    else:
+        verb = "wrote"
+        labeller = Labeller(cache_root=store.root) if classify else None
+        counts = write_tables(done, store, out_dir, label=labeller)
+        if labeller is not None:
+            labeller.close()
+        docs = read_csv(out_dir / "documents.csv")
+        failed = docs[docs["status"] == "error"]
+        summary = {"documents": len(docs), **counts,
+                   "failed": [[str(r.source_file), str(r.error)] for r in failed.itertuples()]}
+        write_manifest(out_dir, fp, [f"{t}.{ext}" for t in TABLES for ext in ("csv", "parquet")], summary)
+    n_err = len(summary["failed"])
     log.info(
-        "wrote %s: %d documents (%d failed), %d blocks, %d sentences, %d proposals",
-        out_dir, len(docs), n_err, counts["blocks"], counts["sentences"], counts["proposals"],
+        "%s %s: %d documents (%d failed), %d blocks, %d sentences, %d proposals",
+        verb, out_dir, summary["documents"], n_err, summary["blocks"], summary["sentences"], summary["proposals"],
     )
-    for row in docs[docs["status"] == "error"].itertuples():
-        log.warning("failed: %s: %s", row.source_file, row.error)
-    if n_err == len(docs) or (strict and n_err):
+    for source_file, error in summary["failed"]:
+        log.warning("failed: %s: %s", source_file, error)
+    if n_err == summary["documents"] or (strict and n_err):
         return 1
     return 0

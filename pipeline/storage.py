@@ -7,9 +7,10 @@ import hashlib
 import os
 import tempfile
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, TYPE_CHECKING, Iterator
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def read_source(path: Path) -> bytes:
@@ -85,4 +86,6 @@ def write_parquet(table, path: Path) -> None:
 
 def read_csv(path: Path) -> pd.DataFrame:
     """Read a CSV written by :func:`write_csv`, keeping empty strings as ''."""
+    import pandas as pd
+
     return pd.read_csv(path, dtype=str, keep_default_na=False)

@@ -40,9 +40,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, fields
 from importlib import metadata as importlib_metadata
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator, Optional
 
-import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
@@ -50,6 +49,9 @@ from pipeline import config
 from pipeline.errors import PipelineError
 from pipeline.records import Block, Document, Proposal, Sentence
 from pipeline.storage import atomic_writer, csv_text, sha256_file, write_parquet
+
+if TYPE_CHECKING:  # imported where frames are built: an up-to-date rerun never needs pandas
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +209,8 @@ def frame_to_arrow(df: pd.DataFrame, table: str) -> pa.Table:
 def _pandas_type(arrow_type: pa.DataType):
     # Integers stay integers with a missing value (as records.to_frame makes them).
     if pa.types.is_integer(arrow_type):
+        import pandas as pd
+
         return pd.Int64Dtype()
     return None
 
@@ -622,6 +626,8 @@ class _TableWriter:
         self.n_buf = 0
         self.rows = 0
         if schema is not None:
+            import pandas as pd
+
             self._start(schema, pd.DataFrame(columns=schema.names))
 
     def _start(self, schema: pa.Schema, header: pd.DataFrame) -> None:

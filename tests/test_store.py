@@ -108,6 +108,58 @@ def test_unchanged_rerun_reuses_everything(first_run):
 
 
 @needs_stanza
+def test_unchanged_rerun_writes_nothing_and_a_changed_output_or_input_is_rewritten(first_run, tmp_path, caplog):
+    """extract-manifest.json: an unchanged rerun leaves every output file as it is; an
+    edited output file, or a changed document, makes the run write the tables again."""
+    from pipeline.manifest import MANIFEST_FILE
+    from pipeline.run import run_extract
+
+    root, paths, _, _ = first_run
+    docs, out = tmp_path / "docs", tmp_path / "out"
+    shutil.copytree(paths[0].parent, docs)
+    assert run_extract(docs, out, jobs=1, classify=False, cache=root / "cache") == 0
+    files = sorted(p for p in out.iterdir() if p.name != MANIFEST_FILE)
+    assert [p.name for p in files] == sorted(f"{t}.{e}" for t in ("blocks", "documents", "proposals", "sentences")
+                                             for e in ("csv", "parquet"))
+    stamps = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    with caplog.at_level("INFO", logger="pipeline.run"):
+        assert run_extract(docs, out, jobs=1, classify=False, cache=root / "cache") == 0
+    assert "up to date" in caplog.text and "kept" in caplog.text
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == stamps
+
+    original = (out / "proposals.csv").read_bytes()
+    (out / "proposals.csv").write_bytes(original + b"edited by hand\n")
+    caplog.clear()
+    with caplog.at_level("INFO", logger="pipeline.run"):
+        run_extract(docs, out, jobs=1, classify=False, cache=root / "cache")
+    assert "up to date" not in caplog.text
+    assert (out / "proposals.csv").read_bytes() == original
+
+    (docs / "biblioteket.txt").write_text(DOCS["biblioteket.txt"] + "- Öppna en filial i hamnen.\n", encoding="utf-8")
+    run_extract(docs, out, jobs=1, classify=False, cache=root / "cache")
+    assert "filial i hamnen" in (out / "proposals.csv").read_text(encoding="utf-8")
+
+
+def test_output_fingerprint_reads_the_labels_and_models_when_labelling(tmp_path):
+    """A saved correction (or a new model) changes what a labelling run would write."""
+    from pipeline.manifest import fingerprint
+
+    store = Store(tmp_path / "cache", versions={s: "v" for s in STAGES})
+    labels, models = tmp_path / "labels", tmp_path / "models"
+    labels.mkdir()
+    (labels / "corrections.csv").write_text("proposal_id,field,old,new\n", encoding="utf-8")
+    done = [DocDone(DocTask("a.txt", "0" * 64, {}, {s: "k" for s in STAGES}))]
+    before = fingerprint(done, store, True, models, labels)
+    assert fingerprint(done, store, True, models, labels) == before
+    (labels / "corrections.csv").write_text("proposal_id,field,old,new\nx-p001,theme,ovrigt,narkotika\n",
+                                            encoding="utf-8")
+    after = fingerprint(done, store, True, models, labels)
+    assert after != before
+    # without labelling, the labels do not matter
+    assert fingerprint(done, store, False, models, labels) == fingerprint(done, store, False, models, tmp_path)
+
+
+@needs_stanza
 def test_one_changed_and_one_new_document_cost_one_each(first_run, tmp_path):
     root, paths, _, tables = first_run
     docs = tmp_path / "docs"
