@@ -376,6 +376,23 @@ def test_tuning_fits_each_folds_features_once(frame, monkeypatch):
     assert set(model.classes_) == set(frame["theme"])
 
 
+def test_one_grid_point_skips_the_search_and_fits_the_same_model(frame):
+    """With one candidate there is nothing to choose: the model is GridSearchCV's refit
+    without its folds. The same point listed twice goes through GridSearchCV (a tie,
+    the first wins): the same decisions, probabilities and confidences."""
+    from pipeline.classify.model import TunedClassifier
+
+    X, y, groups = frame, frame["theme"], frame["doc_id"]
+    one = TunedClassifier(param_grid={"clf__C": [10.0]}).fit(X, y, groups=groups)
+    searched = TunedClassifier(param_grid={"clf__C": [10.0, 10.0]}).fit(X, y, groups=groups)
+    assert one.best_params_ == searched.best_params_ == {"clf__C": 10.0}
+    df = pd.DataFrame({"text": [t for t, _, _ in UNSEEN]})
+    np.testing.assert_array_equal(one.predict_proba(frame), searched.predict_proba(frame))
+    for a, b in zip(one.predict_with_confidence(df), searched.predict_with_confidence(df)):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one.oof_confidence_, searched.oof_confidence_)
+
+
 def test_training_is_deterministic(frame, classifier, model_dir, tmp_path):
     again = ProposalClassifier().fit(frame, frame["theme"], frame["level"])
     df = pd.DataFrame({"text": [t for t, _, _ in UNSEEN] + list(frame["text"][:10])})

@@ -61,7 +61,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, StratifiedGroupKFold, cross_val_predict
+from sklearn.model_selection import GridSearchCV, ParameterGrid, StratifiedGroupKFold, cross_val_predict
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import LabelEncoder, OneHotEncoder
 from threadpoolctl import ThreadpoolController
@@ -381,16 +381,22 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
             encoder = LabelEncoder().fit(y)
             codes = encoder.transform(y)
             cache = _FeatureCache()
+            candidates = list(ParameterGrid(grid))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)  # classes with fewer members than folds
-                search = GridSearchCV(build_pipeline(memory=cache), grid, scoring="f1_macro", cv=cv, refit=True,
-                                      error_score=0.0, n_jobs=self.n_jobs)
-                search.fit(X, codes, groups=groups)
-                proba = cross_val_predict(clone(search.best_estimator_), X, codes, groups=groups, cv=cv,
-                                          method="predict_proba", n_jobs=self.n_jobs)
-            self.pipeline_ = search.best_estimator_.set_params(memory=None)
+                if len(candidates) == 1:  # nothing to choose: GridSearchCV's refit, without its folds
+                    best_params = candidates[0]
+                    best = build_pipeline(memory=cache).set_params(**best_params).fit(X, codes)
+                else:
+                    search = GridSearchCV(build_pipeline(memory=cache), grid, scoring="f1_macro", cv=cv,
+                                          refit=True, error_score=0.0, n_jobs=self.n_jobs)
+                    search.fit(X, codes, groups=groups)
+                    best_params, best = search.best_params_, search.best_estimator_
+                proba = cross_val_predict(clone(best), X, codes, groups=groups, cv=cv, method="predict_proba",
+                                          n_jobs=self.n_jobs)
+            self.pipeline_ = best.set_params(memory=None)
             self.best_params_ = {k: (v if k != "features__transformer_weights" else dict(v))
-                                 for k, v in search.best_params_.items()}
+                                 for k, v in best_params.items()}
             self.classes_ = encoder.classes_
         self.majority_ = majority_label(y[:n])
         # The text-only view of an original row is its copy, in the same fold: its
@@ -421,14 +427,17 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.decision_proba(X), axis=1)]
 
-    def predict_with_confidence(self, X) -> tuple[np.ndarray, np.ndarray]:
-        """The label (argmax of the decision model) and its calibrated confidence."""
+    def predict_with_confidence(self, X, text_proba=None) -> tuple[np.ndarray, np.ndarray]:
+        """The label (argmax of the decision model) and its calibrated confidence.
+        ``text_proba``: :meth:`decision_proba` of ``text_only(X)``, when the caller has
+        it already (else it is computed for the rows with context)."""
         X = prepare_input(X)
         proba = self.pipeline_.predict_proba(X)
         context = has_context(X)
-        text_proba = proba.copy()  # a row without context is its own text-only view
-        if context.any():
-            text_proba[context] = self.pipeline_.predict_proba(text_only(X.iloc[np.flatnonzero(context)]))
+        if text_proba is None:
+            text_proba = proba.copy()  # a row without context is its own text-only view
+            if context.any():
+                text_proba[context] = self.pipeline_.predict_proba(text_only(X.iloc[np.flatnonzero(context)]))
         label, signals = self._confidence_signals(proba, text_proba, context)
         return label, self.calibrator_.transform(**signals)
 
@@ -548,9 +557,10 @@ def cross_val_oof(frame: pd.DataFrame, folds: list) -> dict:
         for suffix in ("", "_text", "_title"):
             r[f"pred{suffix}"], r[f"confidence{suffix}"] = np.empty(len(y), dtype=object), np.zeros(len(y))
         for est, test in zip(res["estimator"], res["indices"]["test"]):
-            for suffix, view in (("", X.iloc[test]), ("_text", text_only(X.iloc[test])),
-                                 ("_title", title_and_intro(X.iloc[test]))):
-                r[f"pred{suffix}"][test], r[f"confidence{suffix}"][test] = est.predict_with_confidence(view)
+            text_view = text_only(X.iloc[test])
+            text_proba = est.decision_proba(text_view)  # every view's text-only view
+            for suffix, view in (("", X.iloc[test]), ("_text", text_view), ("_title", title_and_intro(X.iloc[test]))):
+                r[f"pred{suffix}"][test], r[f"confidence{suffix}"][test] = est.predict_with_confidence(view, text_proba)
         out[target] = r
     flag = np.zeros(len(frame), dtype=bool)
     thresholds = []
