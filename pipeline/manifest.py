@@ -22,17 +22,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import sys
 from pathlib import Path
 
 from pipeline.storage import atomic_write_text, sha256_file
-
-log = logging.getLogger(__name__)
+from pipeline.store import PACKAGE_DIR, _library_version
 
 MANIFEST_FILE = "extract-manifest.json"
 OUTPUT_LIBRARIES = ("pandas", "pyarrow", "numpy", "scikit-learn")
-PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _package_source() -> list[str]:
@@ -50,8 +47,6 @@ def _folder_files(folder: Path, store) -> list[str]:
 def fingerprint(done: list, store, classify: bool, models_dir: Path, labels_dir: Path) -> str:
     """A hash of everything the extracted tables depend on (see the module docstring).
     ``done``: :func:`pipeline.store.run_documents`'s records, in input order."""
-    from pipeline.store import _library_version
-
     parts = {
         "inputs": [[Path(d.task.path).name, d.task.keys, d.failed] for d in done],
         "classify": classify,
