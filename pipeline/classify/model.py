@@ -427,12 +427,14 @@ class TunedClassifier(BaseEstimator, ClassifierMixin):
     def predict(self, X) -> np.ndarray:
         return self.classes_[np.argmax(self.decision_proba(X), axis=1)]
 
-    def predict_with_confidence(self, X, text_proba=None) -> tuple[np.ndarray, np.ndarray]:
+    def predict_with_confidence(self, X, proba=None, text_proba=None) -> tuple[np.ndarray, np.ndarray]:
         """The label (argmax of the decision model) and its calibrated confidence.
-        ``text_proba``: :meth:`decision_proba` of ``text_only(X)``, when the caller has
-        it already (else it is computed for the rows with context)."""
+        ``proba`` and ``text_proba``: :meth:`decision_proba` of ``X`` and of
+        ``text_only(X)``, when the caller has them already (else they are computed,
+        the second for the rows with context only)."""
         X = prepare_input(X)
-        proba = self.pipeline_.predict_proba(X)
+        if proba is None:
+            proba = self.pipeline_.predict_proba(X)
         context = has_context(X)
         if text_proba is None:
             text_proba = proba.copy()  # a row without context is its own text-only view
@@ -557,10 +559,13 @@ def cross_val_oof(frame: pd.DataFrame, folds: list) -> dict:
         for suffix in ("", "_text", "_title"):
             r[f"pred{suffix}"], r[f"confidence{suffix}"] = np.empty(len(y), dtype=object), np.zeros(len(y))
         for est, test in zip(res["estimator"], res["indices"]["test"]):
+            # The text-only view is every view's text-only view: its probabilities once.
             text_view = text_only(X.iloc[test])
-            text_proba = est.decision_proba(text_view)  # every view's text-only view
-            for suffix, view in (("", X.iloc[test]), ("_text", text_view), ("_title", title_and_intro(X.iloc[test]))):
-                r[f"pred{suffix}"][test], r[f"confidence{suffix}"][test] = est.predict_with_confidence(view, text_proba)
+            text_proba = est.decision_proba(text_view)
+            for suffix, view, proba in (("", X.iloc[test], None), ("_text", text_view, text_proba),
+                                        ("_title", title_and_intro(X.iloc[test]), None)):
+                r[f"pred{suffix}"][test], r[f"confidence{suffix}"][test] = est.predict_with_confidence(
+                    view, proba=proba, text_proba=text_proba)
         out[target] = r
     flag = np.zeros(len(frame), dtype=bool)
     thresholds = []
