@@ -432,8 +432,8 @@ def caveats(meta: dict, props: pd.DataFrame, labels_dir: Optional[Path] = None) 
                    + ". Only the figures above are out-of-sample.")
     if "needs_review" in props and len(props):
         share = float(props["needs_review"].fillna(False).astype(bool).mean())
-        out.append(f"{share:.0%} of the proposals are flagged <code>needs_review</code> (a confidence below the "
-                   "review threshold).")
+        out.append(f"{share:.0%} of the proposals are flagged <code>needs_review</code> (theme confidence × "
+                   "level confidence below the review threshold).")
     out.append("Proposal finding itself (what counts as a proposal) is not scored here; see the README.")
     return out
 

@@ -3,8 +3,9 @@
 Added columns: ``theme, theme_confidence, level, level_confidence, needs_review``
 (and ``theme_source``, ``level_source`` in :func:`label_proposals`). The label is the
 class-balanced model's choice; its confidence the calibrated chance that it is right
-(see :mod:`pipeline.classify.model`); ``needs_review`` flags a confidence below the
-per-target threshold chosen at training time (``models/metadata.json``).
+(see :mod:`pipeline.classify.model`); ``needs_review`` flags a row whose theme
+confidence x level confidence is below the threshold chosen at training time
+(``models/metadata.json``).
 """
 
 from __future__ import annotations
@@ -21,15 +22,13 @@ import sklearn
 
 from pipeline import config
 from pipeline.classify.features import CONTEXT_COLUMNS, DOC_COLUMNS
-from pipeline.classify.model import METADATA_FILE, TARGETS, ProposalClassifier
+from pipeline.classify.model import (DEFAULT_REVIEW_THRESHOLD, METADATA_FILE, TARGETS, ProposalClassifier,
+                                     flag_for_review)
 from pipeline.errors import PipelineError
 from pipeline.storage import read_csv, write_csv
 
 log = logging.getLogger(__name__)
 
-# Used only by models that carry no thresholds of their own; a trained model holds
-# the per-target thresholds chosen on its inner out-of-fold confidences.
-NEEDS_REVIEW_THRESHOLD = 0.5
 
 LABEL_COLUMNS = ["theme", "theme_confidence", "level", "level_confidence", "needs_review"]
 LABEL_DTYPES = {"theme": object, "theme_confidence": float, "level": object, "level_confidence": float,
@@ -131,7 +130,7 @@ class ModelLabels:
     """The trained model's labels, one document at a time, remembered in the store.
 
     The labels of a document's proposals are a pure function of the model (its
-    ``metadata.json``, which holds the artifact's sha256 and the review thresholds), the
+    ``metadata.json``, which holds the artifact's sha256 and the review threshold), the
     classification code (``pipeline/classify/``, scikit-learn's version) and the model
     input of those proposals. :meth:`predict` keys each document on all three and keeps
     its labels as ``<cache>/classify/<key[:2]>/<key>.labels.parquet``: an unchanged
@@ -161,11 +160,11 @@ class ModelLabels:
             self._model = ProposalClassifier.load(self.models_dir)
         return self._model
 
-    def review_threshold(self, target: str) -> float:
+    def review_threshold(self) -> float:
+        """The needs_review threshold on the row confidence (:func:`flag_for_review`)."""
         if self._model is not None:
-            return self._model.review_thresholds.get(target, NEEDS_REVIEW_THRESHOLD)
-        t = (self.meta.get("targets") or {}).get(target) or {}
-        return float(t.get("review_threshold", NEEDS_REVIEW_THRESHOLD))
+            return self._model.review_threshold
+        return float(self.meta.get("review_threshold", DEFAULT_REVIEW_THRESHOLD))
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.labels.parquet"
@@ -270,13 +269,12 @@ def label_proposals(proposals_df: pd.DataFrame, models_dir: Path,
         trained = pid.isin(oof.index)
         if trained.any():
             rows = oof.loc[pid[trained]]
-            flag = pd.Series(False, index=out.index[trained])
+            conf = {}
             for target in TARGETS:
-                conf = pd.to_numeric(rows[f"{target}_oof_confidence"], errors="coerce").to_numpy()
+                conf[target] = pd.to_numeric(rows[f"{target}_oof_confidence"], errors="coerce").to_numpy()
                 out.loc[trained, target] = rows[f"{target}_oof"].to_numpy()
-                out.loc[trained, f"{target}_confidence"] = conf
-                flag |= conf < model_labels.review_threshold(target)
-            out.loc[trained, "needs_review"] = flag.to_numpy()
+                out.loc[trained, f"{target}_confidence"] = conf[target]
+            out.loc[trained, "needs_review"] = flag_for_review(conf, model_labels.review_threshold())
     labelled = pid.isin(hand.index)
     if labelled.any():
         rows = hand.loc[pid[labelled]]
