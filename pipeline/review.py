@@ -8,7 +8,8 @@ computed by :func:`value_scores` and ordered by :func:`queue_order`; the simulat
 ``queue`` order calls the same two functions, so what is measured is what reviewers get.
 Weights: :data:`QUEUE_WEIGHTS` (a :class:`QueueWeights`).
 
-* *uncertainty*: ``1 - min(theme confidence, level confidence)`` of the out-of-fold
+* *uncertainty*: ``1 - theme confidence x level confidence`` (the chance that one of
+  the two labels is wrong, the score ``needs_review`` thresholds) of the out-of-fold
   prediction (``models/oof_predictions.csv``, written by ``make train``) where there is
   one, else of the label in force (a proposal whose confidence is missing counts as
   fully uncertain);

@@ -100,6 +100,10 @@ def test_value_scores_puts_a_rare_uncertain_item_above_a_confident_common_one():
               "level": {"stat": 45, "kommun": 5}}
     out = value_scores(pred, conf, cue, counts=counts)  # the weights the queue uses
     assert out["value"].iloc[0] > out["value"].iloc[1]
+    # Uncertainty is the chance that one of the two labels is wrong, as needs_review reads it.
+    assert out["uncertainty"].to_numpy() == pytest.approx([1 - 0.55 * 0.8, 1 - 0.95 * 0.97])
+    smaller = value_scores(pred, conf, cue, counts=counts, weights=QueueWeights(combine="max"))
+    assert smaller["uncertainty"].to_numpy() == pytest.approx([1 - 0.55, 1 - 0.95])
     # The class-balance term alone: same confidence, the rare class still goes first.
     same = {f: np.array([0.9, 0.9]) for f in pred}
     rare = value_scores(pred, same, cue, counts=counts, weights=QueueWeights(rarity=1.0))
