@@ -139,8 +139,11 @@ def _add_review(sub) -> None:
     s = rsub.add_parser("simulate", help="active-learning simulation -> reports/active_learning.*")
     s.add_argument("--seeds", type=int, default=3, help="number of seeds (default: 3)")
     s.add_argument("--seed-start", type=int, default=0,
-                   help="first seed (default: 0, the reported seeds; the queue was tuned on 100-102)")
+                   help="first seed (default: 0, the reported seeds; the queue was tuned on 100-109)")
     s.add_argument("--jobs", type=int, default=1, help="seeds run in parallel on this many processes (default: 1)")
+    s.add_argument("--from-csv", type=Path, default=None, metavar="CSV",
+                   help="re-render active_learning.md/.png from curves saved by an earlier run "
+                        "(its active_learning.csv, made with the current queue weights) instead of simulating")
     _folder_options(s, "reports")
     p.set_defaults(func=_lazy("pipeline.review.review_command"))
 

@@ -159,8 +159,29 @@ def test_simulate_queue_runs_end_to_end_through_the_shared_value_function(monkey
     summary = summarise(curves)
     assert set(summary["target"]["theme"]["per_seed"][0]) == {"random", "uncertainty", "queue"}
     assert summary["target"]["theme"]["share_needed"]["random"] is not None
+    # One seed: the area is the plain mean of that seed's curve over its steps.
+    for s, c in curves.groupby("strategy"):
+        assert summary["target"]["theme"]["area"][s] == pytest.approx(c["theme_macro_f1"].mean())
+        assert summary["target"]["level"]["area_per_seed"][0][s] == pytest.approx(c["level_macro_f1"].mean())
     report = review.simulation_report(curves, summary, QUEUE_WEIGHTS)
     assert "Per seed" in report and "development seeds" in report
+    assert "Area under the learning curve" in report and " of 1 seeds |" in report
+
+
+def test_simulate_report_re_renders_from_saved_curves(tmp_path):
+    import argparse
+
+    curves = simulate(_sim_frame(), seeds=(0,), steps=3, test_share=0.34).round(4)
+    saved = tmp_path / "curves.csv"
+    curves.to_csv(saved, index=False)
+    args = argparse.Namespace(reports=tmp_path / "out", from_csv=saved)
+    assert review.simulate_command(args) == 0
+    md = (tmp_path / "out" / "active_learning.md").read_text()
+    assert md == review.simulation_report(curves, summarise(curves))
+    assert (tmp_path / "out" / "active_learning.png").stat().st_size > 0
+    assert not (tmp_path / "out" / "active_learning.csv").exists()  # the saved curves are not rewritten
+    with pytest.raises(PipelineError, match="no saved simulation curves"):
+        review.simulate_command(argparse.Namespace(reports=tmp_path, from_csv=tmp_path / "nope.csv"))
 
 
 def test_simulate_gives_the_same_rows_on_two_processes():
