@@ -163,9 +163,30 @@ def test_simulate_queue_runs_end_to_end_through_the_shared_value_function(monkey
     for s, c in curves.groupby("strategy"):
         assert summary["target"]["theme"]["area"][s] == pytest.approx(c["theme_macro_f1"].mean())
         assert summary["target"]["level"]["area_per_seed"][0][s] == pytest.approx(c["level_macro_f1"].mean())
+    # One seed: every bootstrap resample is that seed, so it reads exactly as the headline.
+    for f in ("theme", "level"):
+        t = summary["target"][f]
+        for s, share in t["share_needed"].items():
+            assert t["bootstrap"]["share_needed"][s] == (pytest.approx((share,) * 3) if share is not None
+                                                        else (np.inf,) * 3)
+        assert t["bootstrap"]["area_diff"][1] == pytest.approx(t["area"]["queue"] - t["area"]["random"])
     report = review.simulation_report(curves, summary, QUEUE_WEIGHTS)
     assert "Per seed" in report and "development seeds" in report
     assert "Area under the learning curve" in report and " of 1 seeds |" in report
+
+
+def test_seed_bootstrap_counts_how_often_the_queue_meets_the_target():
+    shares = [0.25, 0.5, 0.75, 1.0]
+    rows = []
+    for seed, queue in ((0, [0.5, 0.8, 0.8, 0.8]), (1, [0.5, 0.6, 0.7, 0.8]), (2, [0.5, 0.6, 0.7, 0.8])):
+        for strategy, curve in (("random", [0.4, 0.6, 0.7, 0.8]), ("queue", queue)):
+            rows += [{"seed": seed, "strategy": strategy, "share": sh, "f1": v} for sh, v in zip(shares, curve)]
+    out = review.seed_bootstrap(pd.DataFrame(rows), "f1", ["random", "queue"], n=400)
+    # The queue reaches 0.8 at 50 % only when every resampled seed is seed 0: (1/3)^3 of the draws.
+    assert out["p_target"]["queue"] == pytest.approx(1 / 27, abs=0.03)
+    assert out["share_needed"]["random"] == (1.0, 1.0, 1.0) and out["p_target"]["random"] == 0
+    assert out["share_needed"]["queue"][2] == 1.0
+    assert out["area_diff"][0] > 0  # the queue's curve is never below random's
 
 
 def test_simulate_report_re_renders_from_saved_curves(tmp_path):
