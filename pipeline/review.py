@@ -241,12 +241,13 @@ class QueueWeights:
 
 
 # The queue's weights, chosen on the simulation's development seeds (SIM_DEV_SEEDS =
-# 100-109; 100-102 for the first choices), never on the reported seeds 0-9: the class-balance term (rarity 1.0) and a
-# 20 % random share beat the old value (theme: 35 % of the labels to reach random
-# order's final macro-F1 vs 45 %; rarity 2.0: 45 %; theme/level uncertainty averaged: 60 %);
-# uncertainty as 1 - the product of the confidences instead of 1 - the smaller one: 50 %
-# vs 60 % on development seeds 100-109; 90 % on report seeds 0-9 (the old weights: 70 %),
-# within the noise of the headline (see the module docstring).
+# 100-109; 100-102 for the first choices), never on the reported seeds 0-9: the
+# class-balance term (rarity 1.0) and a 20 % random share beat the old value (theme: 35 %
+# of the labels to reach random order's final macro-F1 vs 45 %; rarity 2.0: 45 %;
+# theme/level uncertainty averaged: 60 %); uncertainty as 1 - the product of the
+# confidences instead of 1 - the smaller one: 50 % vs 60 % on development seeds 100-109;
+# 90 % on report seeds 0-9 (the old weights: 70 %), within the noise of the headline
+# (see the module docstring).
 QUEUE_WEIGHTS = QueueWeights(rarity=1.0, epsilon=0.2, combine="product")
 
 
@@ -642,6 +643,7 @@ SIM_TEST_SHARE = 0.3
 SIM_STRATEGIES = ("random", "uncertainty", "queue")
 SIM_TARGET = 0.60  # the queue should reach random order's final macro-F1 with at most this share
 SIM_BOOTSTRAP = 1000  # resamples of the seeds, for the headline's interval
+SIM_COLUMNS = ("seed", "strategy", "labels", "share", "pool", "test", "theme_macro_f1", "level_macro_f1")
 
 
 def _sim_features(frame: pd.DataFrame):
@@ -979,6 +981,9 @@ def simulate_command(args) -> int:
         if not Path(saved).is_file():
             raise PipelineError(f"no saved simulation curves at {saved}: run `python -m pipeline review simulate` first")
         curves = pd.read_csv(saved)
+        missing = [c for c in SIM_COLUMNS if c not in curves.columns]
+        if missing:
+            raise PipelineError(f"{saved} is not a saved simulation ({', '.join(missing)} missing)")
     else:
         start = getattr(args, "seed_start", SIM_SEEDS[0])
         seeds = tuple(range(start, start + args.seeds))

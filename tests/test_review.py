@@ -203,6 +203,10 @@ def test_simulate_report_re_renders_from_saved_curves(tmp_path):
     assert not (tmp_path / "out" / "active_learning.csv").exists()  # the saved curves are not rewritten
     with pytest.raises(PipelineError, match="no saved simulation curves"):
         review.simulate_command(argparse.Namespace(reports=tmp_path, from_csv=tmp_path / "nope.csv"))
+    (tmp_path / "other.csv").write_text("seed,strategy\n0,random\n")
+    with pytest.raises(PipelineError, match="not a saved simulation"):
+        review.simulate_command(argparse.Namespace(reports=tmp_path, from_csv=tmp_path / "other.csv"))
+    assert list(curves.columns) == list(review.SIM_COLUMNS)
 
 
 def test_simulate_gives_the_same_rows_on_two_processes():
