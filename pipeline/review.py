@@ -791,6 +791,14 @@ def _share_needed(curve: pd.DataFrame, col: str, final: float) -> Optional[float
     return float(hit["share"].iloc[0]) if len(hit) else None
 
 
+def _nominal_shares(curves: pd.DataFrame) -> pd.DataFrame:
+    """Each row's ``share`` as its step's nominal share, ``k / steps`` of its (seed,
+    strategy) run, rounded to 2 decimals: the shares bought differ a little by seed
+    (pools of different sizes), the steps do not, so seeds line up step by step."""
+    run = curves.groupby(["seed", "strategy"])["labels"]
+    return curves.assign(share=(run.rank(method="first") / run.transform("size")).round(2))
+
+
 def summarise(curves: pd.DataFrame) -> dict:
     """Mean curves over seeds and, per field, the share of the pool each strategy needs
     to reach random order's final (100 %) macro-F1 (None = never): ``share_needed`` on
@@ -799,7 +807,7 @@ def summarise(curves: pd.DataFrame) -> dict:
     macro-F1 over all steps of the mean curve (the normalised area under the learning
     curve, which reads the whole curve rather than one crossing of a plateau), and
     ``area_per_seed`` {seed: {strategy: area}}."""
-    curves = curves.assign(share=curves["share"].round(2))
+    curves = _nominal_shares(curves)
     strategies = [s for s in SIM_STRATEGIES if s in set(curves["strategy"])]
     mean = curves.groupby(["strategy", "share"], as_index=False)[["labels", "theme_macro_f1", "level_macro_f1"]].mean()
     out = {"mean": mean, "target": {}}
@@ -822,18 +830,18 @@ def summarise(curves: pd.DataFrame) -> dict:
 def seed_bootstrap(curves: pd.DataFrame, col: str, strategies, n: int = SIM_BOOTSTRAP, seed: int = 0) -> dict:
     """How far the headline can move with another draw of seeds: ``n`` resamples of the
     seeds (with replacement, a fixed random state), each read like the headline (mean
-    curves, share needed to reach that resample's random final). Returns
+    curves, share needed to reach that resample's random final), on the steps every
+    seed has (:func:`summarise` passes nominal shares, so all of them). Returns
     ``share_needed`` {strategy: (5th, 50th, 95th percentile)} (``inf`` = never),
     ``p_target`` {strategy: share of resamples that reach it within SIM_TARGET} and,
     with ``queue`` and ``random``, ``area_diff``: percentiles of the queue's area minus
     random's."""
-    grid = curves.assign(share=curves["share"].round(2)).pivot_table(
-        index=["seed", "share"], columns="strategy", values=col)[list(strategies)]
+    grid = curves.pivot_table(index=["seed", "share"], columns="strategy", values=col)[list(strategies)]
     seeds = grid.index.get_level_values("seed").unique()
     shares = grid.index.get_level_values("share").unique().sort_values()
     cube = np.stack([grid.loc[s].reindex(shares).to_numpy() for s in seeds])  # seed x share x strategy
-    if np.isnan(cube).any():
-        raise ValueError("simulation seeds do not share the same steps")
+    common = ~np.isnan(cube).any(axis=(0, 2))
+    cube, shares = cube[:, common], shares[common]
     rng = np.random.RandomState(seed)
     need = np.empty((n, len(strategies)))
     area_diff = np.empty(n)

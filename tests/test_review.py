@@ -175,6 +175,16 @@ def test_simulate_queue_runs_end_to_end_through_the_shared_value_function(monkey
     assert "Area under the learning curve" in report and " of 1 seeds |" in report
 
 
+def test_summarise_lines_seeds_up_by_step_when_their_pools_differ_in_size():
+    frame = _sim_frame(n_docs=9, per_doc=9)
+    thin = frame["doc_id"].isin(["dok-1", "dok-4", "dok-6"]) & frame["proposal_id"].str[-1].isin(list("1357"))
+    curves = simulate(frame[~thin], seeds=(0, 1, 2, 3), steps=5, test_share=0.34)
+    assert curves.groupby("seed")["share"].apply(lambda v: tuple(v.round(2))).nunique() > 1  # shares differ
+    summary = summarise(curves)
+    assert sorted(summary["mean"]["share"].unique()) == [0.2, 0.4, 0.6, 0.8, 1.0]
+    assert summary["target"]["theme"]["bootstrap"]["share_needed"]["random"][2] <= 1.0
+
+
 def test_seed_bootstrap_counts_how_often_the_queue_meets_the_target():
     shares = [0.25, 0.5, 0.75, 1.0]
     rows = []
