@@ -137,10 +137,16 @@ def _add_review(sub) -> None:
     i.add_argument("file", type=Path)
     i.add_argument("--reviewer", required=True, help="your name or initials")
     s = rsub.add_parser("simulate", help="active-learning simulation -> reports/active_learning.*")
-    s.add_argument("--seeds", type=int, default=10, help="number of seeds (default: 10, the reported ones)")
-    s.add_argument("--seed-start", type=int, default=0,
+    s.add_argument("--seeds", type=int, default=None,
+                   help="number of seeds (default: 10, the reported ones; with --folds: 3 repetitions)")
+    s.add_argument("--seed-start", type=int, default=None,
                    help="first seed (default: 0, the reported seeds; the queue was tuned on 100-109)")
-    s.add_argument("--jobs", type=int, default=1, help="seeds run in parallel on this many processes (default: 1)")
+    s.add_argument("--folds", type=int, default=0, metavar="K",
+                   help="cross-validated protocol: per seed K grouped folds, each held out in turn, their "
+                        "predictions pooled -> reports/active_learning_cv.* (default: 0, one held-out split "
+                        "per seed -> reports/active_learning.*; the cross-validated report used 5)")
+    s.add_argument("--jobs", type=int, default=1,
+                   help="seeds (or folds) run in parallel on this many processes (default: 1)")
     s.add_argument("--from-csv", type=Path, default=None, metavar="CSV",
                    help="re-render active_learning.md/.png from curves saved by an earlier run "
                         "(its active_learning.csv, made with the current queue weights) instead of simulating")

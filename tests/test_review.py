@@ -227,6 +227,40 @@ def test_simulate_gives_the_same_rows_on_two_processes():
     pd.testing.assert_frame_equal(one, two)
 
 
+def test_cross_validated_protocol_scores_every_proposal_once_per_step(tmp_path):
+    import argparse
+
+    frame = _sim_frame(n_docs=10, per_doc=8)
+    curves = simulate(frame, seeds=(0, 1), steps=3, folds=5)
+    assert set(curves["folds"]) == {5} and list(curves["seed"].unique()) == [0, 1]
+    assert (curves["test"] == len(frame)).all()  # the five folds' predictions pooled: every proposal once
+    assert (curves["pool"] == len(frame) * 4 / 5).all()  # equal documents, so every pool is 4/5 of them
+    assert len(curves) == 2 * 3 * 3
+    # Pooled, not averaged: a step's macro-F1 is that of all folds' predictions together.
+    first = curves[(curves["seed"] == 0) & (curves["strategy"] == "random")].iloc[0]
+    runs = [r for fold in range(5) for r in review._simulate_unit(
+        review._SimData(review._sim_features(frame.reset_index(drop=True)), review.text_vectors(frame["text"]),
+                        {f: frame[f].astype(str).to_numpy(dtype=object) for f in ("theme", "level")},
+                        {f: review.cue_labels(frame, f) for f in ("theme", "level")},
+                        frame["doc_id"].to_numpy()), 0, fold, 5, 3, 0.3, ("random",), QUEUE_WEIGHTS)
+        if r["step"] == 0]
+    test = np.concatenate([r["test"] for r in runs])
+    assert sorted(test) == list(range(len(frame)))
+    assert first["theme_macro_f1"] == pytest.approx(review._macro_f1(
+        frame["theme"].to_numpy(dtype=object)[test], np.concatenate([r["pred"]["theme"] for r in runs])))
+    pd.testing.assert_frame_equal(curves, simulate(frame, seeds=(0, 1), steps=3, folds=5, jobs=2))
+    # The report names repetitions and goes to its own files; a re-render reads the protocol from the CSV.
+    saved = tmp_path / "cv.csv"
+    curves.round(4).to_csv(saved, index=False)
+    assert review.simulate_command(argparse.Namespace(reports=tmp_path, from_csv=saved)) == 0
+    md = (tmp_path / "active_learning_cv.md").read_text()
+    assert "Cross-validated protocol, repetitions 0, 1" in md and "Per repetition" in md
+    assert f"over all {len(frame)} labelled proposals" in md and "Per seed" not in md
+    assert not (tmp_path / "active_learning.md").exists()
+    with pytest.raises(PipelineError, match="--folds 1"):
+        review.simulate_command(argparse.Namespace(reports=tmp_path, folds=1))
+
+
 # ---------------------------------------------------------------- corrections helpers
 
 
