@@ -650,8 +650,7 @@ def import_batch(path: Path, reviewer: str, processed_dir: Optional[Path] = None
 # ---------------------------------------------------------------------- simulation
 
 SIM_SEEDS = tuple(range(10))  # the reported seeds (0-2 in the first reports)
-SIM_CV_FOLDS = 5  # the cross-validated protocol (``--folds 5``): folds per repetition
-SIM_CV_SEEDS = (0, 1, 2)  # its repetitions, fixed before its first run
+SIM_CV_SEEDS = (0, 1, 2)  # the cross-validated protocol's repetitions (5 folds), fixed before its first run
 SIM_DEV_SEEDS = tuple(range(100, 110))  # the seeds the queue's weights were chosen on
 SIM_STEPS = 20  # labels are bought in 5 % steps of the pool
 SIM_TEST_SHARE = 0.3
@@ -1039,7 +1038,8 @@ def simulation_report(curves: pd.DataFrame, summary: dict, weights: QueueWeights
                  + f"; within target in {100 * bs['p_target'][s]:.0f} %" for s in strategies]
         diff = " / ".join(f"{v:+.3f}" for v in bs["area_diff"]) if "area_diff" in bs else "—"
         L.append(f"| {f} | " + " | ".join(cells) + f" | {diff} |")
-    L += ["", f"Per {unit} (each {unit}'s curve against that {unit}'s own random final macro-F1), to show the spread:", "",
+    L += ["", f"Per {unit} (each {unit}'s curve against that {unit}'s own random final macro-F1), to show the "
+          "spread:", "",
           f"| field | {unit} | random final macro-F1 | " + " | ".join(strategies) + " |",
           "|---|---|---|" + "---|" * len(strategies)]
     for f, t in summary["target"].items():
