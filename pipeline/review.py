@@ -100,6 +100,22 @@ final macro-F1 on the mean curve). Decision rule, also fixed before the run: the
 counts as met if the queue needs <= 60 % on the mean curve and on at least 2 of the 3
 repetitions; the result is reported beside the split protocol's 90 %, and neither the
 weights nor the repetitions change after it.
+Result (``python -m pipeline review simulate --folds 5 --jobs 2``, 36 minutes): theme
+queue 80 % on the mean curve (per repetition 60 / 50 / 80 %): **not met**; plain
+uncertainty 45 % (50 / 45 / 45 %), random 100 % (final 0.617). Area under the curve:
+queue 0.586, uncertainty 0.587, random 0.562 (the queue above random on 3 of 3
+repetitions). The queue leads early (0.576 against 0.569 and 0.522 at 20 %), plain
+uncertainty from 45 % on (0.620 against 0.612). Level: queue 10 %, uncertainty 15 %,
+random 15 % (final 0.561).
+
+A second cycle, fixed before it ran: repetitions 0-2 are now development repetitions
+(spent on the result above). On them, two queue weightings are run once each against
+the current one (queue order only; random's final is every order's 100 % point):
+(B) the issue's three terms only, uncertainty + disagreement + diversity (rarity 0,
+random share 0), and (C) the current weights without the random share. The one that
+needs the smallest share on the mean curve (ties: larger area) becomes the queue's
+weights; it is then run once, all three orders, on the untouched repetitions 3-5, with
+the same rule for the target, and the result is reported whatever it is.
 
 **Spreadsheet review**: :func:`export_batch` writes the next ``n`` unreviewed proposals
 of the queue to an ``.xlsx`` with drop-down lists (openpyxl ``DataValidation``) for
