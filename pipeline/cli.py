@@ -148,8 +148,8 @@ def _add_review(sub) -> None:
     s.add_argument("--jobs", type=int, default=1,
                    help="seeds (or folds) run in parallel on this many processes (default: 1)")
     s.add_argument("--from-csv", type=Path, default=None, metavar="CSV",
-                   help="re-render active_learning.md/.png from curves saved by an earlier run "
-                        "(its active_learning.csv, made with the current queue weights) instead of simulating")
+                   help="re-render the report (.md/.png) from curves saved by an earlier run (its "
+                        "active_learning.csv or active_learning_cv.csv) instead of simulating")
     _folder_options(s, "reports")
     p.set_defaults(func=_lazy("pipeline.review.review_command"))
 

@@ -992,7 +992,16 @@ def _fmt_share(v: Optional[float]) -> str:
     return "never" if v is None else f"{100 * v:.0f} %"
 
 
-def simulation_report(curves: pd.DataFrame, summary: dict, weights: QueueWeights = QUEUE_WEIGHTS) -> str:
+def weights_text(weights: QueueWeights) -> str:
+    """The queue's weights in words, as the report prints them and the saved curves keep
+    them (column ``queue_weights``)."""
+    return (f"disagreement weight {weights.disagreement}, diversity weight {weights.diversity}, rarity weight "
+            f"{weights.rarity}, theme/level uncertainty combined by {weights.combine}, random share {weights.epsilon}")
+
+
+def simulation_report(curves: pd.DataFrame, summary: dict, weights: Optional[QueueWeights] = QUEUE_WEIGHTS) -> str:
+    """The Markdown report of a simulation. The queue's weights are read from the curves'
+    ``queue_weights`` column where they have one, else ``weights`` (None: not known)."""
     folds = int(curves["folds"].iloc[0]) if "folds" in curves.columns else 0
     unit = "repetition" if folds else "seed"
     pool = curves.groupby("seed")["pool"].first()
@@ -1003,6 +1012,8 @@ def simulation_report(curves: pd.DataFrame, summary: dict, weights: QueueWeights
     use = (f"**development {unit}s**: these curves are the ones the queue's weights were chosen on, not a "
            "fair measure" if dev else
            f"**report {unit}s**: none of them was used to choose the queue's weights")
+    used = (str(curves["queue_weights"].iloc[0]) if "queue_weights" in curves.columns
+            else weights_text(weights) if weights is not None else "weights that were not saved with these curves")
     model = ("Labels are bought in 5 % steps of the pool (the first step random and shared); after each step a "
              "simple linear model (logistic regression on word and character TF-IDF, context words and codebook "
              "cue counts) is retrained")
@@ -1029,9 +1040,7 @@ def simulation_report(curves: pd.DataFrame, summary: dict, weights: QueueWeights
     L = ["# Active learning: does the review queue save labels?", "",
          "Simulated review of the hand-labelled proposals (labels/labels.csv joined with the extracted "
          f"documents). {intro}", "",
-         f"{chosen} The queue (`value_scores` + `queue_order`, the same functions as the real queue) used "
-         f"disagreement weight {weights.disagreement}, diversity weight {weights.diversity}, rarity weight "
-         f"{weights.rarity}, theme/level uncertainty combined by {weights.combine}, random share {weights.epsilon}.",
+         f"{chosen} The queue (`value_scores` + `queue_order`, the same functions as the real queue) used {used}.",
          "", f"![active learning]({_sim_stem(folds)}.png)", "",
          "Share of the pool each order needs to reach random order's final macro-F1, read on the mean curves "
          "(target for the queue: <= 60 %):", "",
@@ -1134,11 +1143,12 @@ def simulate_command(args) -> int:
             log.warning("seeds %s include development seeds %s: not a fair measure of the queue", seeds, dev)
         # Rounded as saved, so a re-render from the CSV gives the same report bytes.
         curves = simulate(load_sim_frame(), seeds=seeds, jobs=getattr(args, "jobs", 1), folds=folds).round(4)
+        curves["queue_weights"] = weights_text(QUEUE_WEIGHTS)
         atomic_write_text(reports / f"{_sim_stem(folds)}.csv", curves.to_csv(index=False, lineterminator="\n"))
     stem = _sim_stem(folds)
     summary = summarise(curves)
     atomic_write_bytes(reports / f"{stem}.png", simulation_png(summary["mean"]))
-    atomic_write_text(reports / f"{stem}.md", simulation_report(curves, summary))
+    atomic_write_text(reports / f"{stem}.md", simulation_report(curves, summary, None if saved else QUEUE_WEIGHTS))
     for f, t in summary["target"].items():
         log.info("%s: random final macro-F1 %.3f; share of labels needed: %s", f, t["random_final"],
                  ", ".join(f"{s} {_fmt_share(v)}" for s, v in t["share_needed"].items()))

@@ -203,12 +203,19 @@ def test_simulate_report_re_renders_from_saved_curves(tmp_path):
     import argparse
 
     curves = simulate(_sim_frame(), seeds=(0,), steps=3, test_share=0.34).round(4)
+    assert list(curves.columns) == list(review.SIM_COLUMNS)
+    # Saved with other weights than today's: the re-render names the saved ones.
+    other = review.weights_text(QueueWeights(rarity=2.0, epsilon=0.3))
     saved = tmp_path / "curves.csv"
-    curves.to_csv(saved, index=False)
+    curves.assign(queue_weights=other).to_csv(saved, index=False)
     args = argparse.Namespace(reports=tmp_path / "out", from_csv=saved)
     assert review.simulate_command(args) == 0
     md = (tmp_path / "out" / "active_learning.md").read_text()
-    assert md == review.simulation_report(curves, summarise(curves))
+    assert md == review.simulation_report(curves, summarise(curves), QueueWeights(rarity=2.0, epsilon=0.3))
+    assert f"used {other}." in md and review.weights_text(QUEUE_WEIGHTS) not in md
+    curves.to_csv(tmp_path / "old.csv", index=False)  # curves saved before the weights were
+    assert review.simulate_command(argparse.Namespace(reports=tmp_path / "old", from_csv=tmp_path / "old.csv")) == 0
+    assert "weights that were not saved with these curves" in (tmp_path / "old" / "active_learning.md").read_text()
     assert (tmp_path / "out" / "active_learning.png").stat().st_size > 0
     assert not (tmp_path / "out" / "active_learning.csv").exists()  # the saved curves are not rewritten
     with pytest.raises(PipelineError, match="no saved simulation curves"):
@@ -216,7 +223,6 @@ def test_simulate_report_re_renders_from_saved_curves(tmp_path):
     (tmp_path / "other.csv").write_text("seed,strategy\n0,random\n")
     with pytest.raises(PipelineError, match="not a saved simulation"):
         review.simulate_command(argparse.Namespace(reports=tmp_path, from_csv=tmp_path / "other.csv"))
-    assert list(curves.columns) == list(review.SIM_COLUMNS)
 
 
 def test_simulate_gives_the_same_rows_on_two_processes():
