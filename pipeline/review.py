@@ -23,12 +23,15 @@ Weights: :data:`QUEUE_WEIGHTS` (a :class:`QueueWeights`).
 * *diversity*: greedily, each next item is the one with the highest
   ``value - diversity weight * (max TF-IDF cosine similarity to the items already
   queued or reviewed)``, so twenty near-identical bullets do not follow each other;
-* a share ``epsilon`` of the places (spread evenly) can go to items drawn at random.
+* a share ``epsilon`` of the places (spread evenly) can go to items drawn at random
+  (0 in :data:`QUEUE_WEIGHTS` since the cross-validated development repetitions).
 
 Reviewed proposals (a correction or confirmation in ``labels/corrections.csv``) go
 last. :func:`simulate` measures the ordering on the hand-labelled data; the weights were
-chosen on the development seeds (:data:`SIM_DEV_SEEDS`) and reported on
-:data:`SIM_SEEDS` (``python -m pipeline review simulate``).
+chosen on development seeds (:data:`SIM_DEV_SEEDS`, then :data:`SIM_CV_DEV_SEEDS`) and
+reported on :data:`SIM_SEEDS` (split protocol, earlier weights) and :data:`SIM_CV_SEEDS`
+(cross-validated protocol, ``python -m pipeline review simulate --folds 5``). The
+history below is in the order it happened.
 
 Measured on the 2,110 labels (79 documents), share of the pool needed to reach random
 order's final macro-F1 on the mean curve. Development seeds 100-102 (choosing the
