@@ -1107,7 +1107,8 @@ def simulation_report(curves: pd.DataFrame, summary: dict, weights: Optional[Que
         L.append(f"| {100 * share:.0f} % | {m['labels'].iloc[0]:.0f} | "
                  + " | ".join(f"{m.at[s, f'{f}_macro_f1']:.3f}" for f in FIELDS for s in strategies) + " |")
     noise = ("pooling the folds' predictions scores every proposal at every step, which removes most of the "
-             "test-set noise of the split protocol (where one seed's test documents held 197 or 1,222 proposals), "
+             "test-set noise of the split protocol (where each seed holds out other documents, and other numbers "
+             "of them), "
              "not the noise of the order itself (see the per-repetition table and the CSV, "
              f"`{_sim_stem(folds)}.csv`)" if folds else
              "few documents, so the held-out split moves the curves a lot (see the per-seed table and the "
