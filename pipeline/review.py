@@ -775,14 +775,7 @@ def simulate(frame: pd.DataFrame, seeds=SIM_SEEDS, steps: int = SIM_STEPS,
     from joblib import Parallel, delayed
     from tqdm import tqdm
 
-    frame = frame.reset_index(drop=True)
-    data = _SimData(
-        X=_sim_features(frame),
-        vectors=text_vectors(frame["text"].tolist()),
-        y={f: frame[f].astype(str).to_numpy(dtype=object) for f in FIELDS},
-        cue={f: cue_labels(frame, f) for f in FIELDS},
-        groups=frame["doc_id"].astype(str).to_numpy(),
-    )
+    data = _sim_data(frame)
     units = [(seed, fold) for seed in seeds for fold in (range(folds) if folds else (None,))]
     run = delayed(_simulate_unit)
     per_unit = Parallel(n_jobs=min(max(1, jobs), len(units)), return_as="generator")(
@@ -791,8 +784,7 @@ def simulate(frame: pd.DataFrame, seeds=SIM_SEEDS, steps: int = SIM_STEPS,
     for unit_runs in tqdm(per_unit, total=len(units), desc="simulate", unit="fold" if folds else "seed",
                           disable=None):
         runs.extend(unit_runs)
-    rows = _pool_folds(runs, data.y, folds) if folds else [_score(r, data.y) for r in runs]
-    return pd.DataFrame(rows)
+    return pd.DataFrame(_score_steps(runs, data.y, folds))
 
 
 @dataclass(frozen=True)
@@ -804,6 +796,18 @@ class _SimData:
     y: dict  # field -> np.ndarray of labels
     cue: dict  # field -> np.ndarray of cue-baseline labels
     groups: np.ndarray
+
+
+def _sim_data(frame: pd.DataFrame) -> _SimData:
+    """The :class:`_SimData` of labelled proposals (rows in ``frame`` order)."""
+    frame = frame.reset_index(drop=True)
+    return _SimData(
+        X=_sim_features(frame),
+        vectors=text_vectors(frame["text"].tolist()),
+        y={f: frame[f].astype(str).to_numpy(dtype=object) for f in FIELDS},
+        cue={f: cue_labels(frame, f) for f in FIELDS},
+        groups=frame["doc_id"].astype(str).to_numpy(),
+    )
 
 
 def _simulate_unit(data: _SimData, seed: int, fold: Optional[int], folds: int, steps: int, test_share: float,
@@ -869,31 +873,27 @@ def _review_pool(data: _SimData, pool: np.ndarray, test: np.ndarray, seed: int, 
     return runs
 
 
-def _score(run: dict, y: dict) -> dict:
-    """A split-protocol row: the run's macro-F1 per field on its test documents."""
-    row = {k: run[k] for k in ("seed", "strategy", "labels", "share", "pool")}
-    row["test"] = len(run["test"])
-    row.update({f"{f}_macro_f1": _macro_f1(y[f][run["test"]], run["pred"][f]) for f in FIELDS})
-    return row
-
-
-def _pool_folds(runs: list[dict], y: dict, folds: int) -> list[dict]:
-    """Cross-validated rows: per (seed, strategy, step) the test predictions of the
-    ``folds`` folds pooled and scored together (steps not every fold has are left out)."""
+def _score_steps(runs: list[dict], y: dict, folds: int) -> list[dict]:
+    """The simulation's rows: per (seed, strategy, step) the test predictions of its runs
+    (one per seed in the split protocol, ``folds`` in the cross-validated one) pooled and
+    scored together. Cross-validated rows carry the means of ``labels``, ``share`` and
+    ``pool`` over the folds and a ``folds`` column; steps not every fold has are left out."""
     by_step: dict = {}
     for r in runs:
         by_step.setdefault((r["seed"], r["strategy"], r["step"]), []).append(r)
     rows = []
     for (seed, strategy, _), group in by_step.items():
-        if len(group) < folds:
+        if len(group) < max(folds, 1):
             continue
         test = np.concatenate([r["test"] for r in group])
-        row = {"seed": seed, "strategy": strategy, "labels": float(np.mean([r["labels"] for r in group])),
-               "share": float(np.mean([r["share"] for r in group])),
-               "pool": float(np.mean([r["pool"] for r in group])), "test": len(test)}
+        row = {"seed": seed, "strategy": strategy}
+        for k in ("labels", "share", "pool"):
+            row[k] = float(np.mean([r[k] for r in group])) if folds else group[0][k]
+        row["test"] = len(test)
         for f in FIELDS:
             row[f"{f}_macro_f1"] = _macro_f1(y[f][test], np.concatenate([r["pred"][f] for r in group]))
-        row["folds"] = folds
+        if folds:
+            row["folds"] = folds
         rows.append(row)
     return rows
 
@@ -1024,7 +1024,7 @@ def simulation_report(curves: pd.DataFrame, summary: dict, weights: Optional[Que
     test = curves.groupby("seed")["test"].first()
     seeds = sorted(int(s) for s in curves["seed"].unique())
     strategies = [s for s in SIM_STRATEGIES if s in set(curves["strategy"])]
-    dev = sorted(set(seeds) & set(SIM_CV_DEV_SEEDS if folds else SIM_DEV_SEEDS))
+    dev = sorted(set(seeds) & set(_dev_seeds(folds)))
     use = (f"**development {unit}s**: these curves are the ones the queue's weights were chosen on, not a "
            "fair measure" if dev else
            f"**report {unit}s**: none of them was used to choose the queue's weights")
@@ -1130,6 +1130,11 @@ def load_sim_frame() -> pd.DataFrame:
     return labelled_proposals(training_labels(config.LABELS_DIR))
 
 
+def _dev_seeds(folds: int) -> tuple:
+    """The seeds (repetitions) the queue's weights were chosen on, for the protocol."""
+    return SIM_CV_DEV_SEEDS if folds else SIM_DEV_SEEDS
+
+
 def _sim_stem(folds: int) -> str:
     """The report's file stem: ``active_learning`` (split protocol) or ``active_learning_cv``."""
     return "active_learning_cv" if folds else "active_learning"
@@ -1155,9 +1160,9 @@ def simulate_command(args) -> int:
         start = default[0] if start is None else start
         n = getattr(args, "seeds", None) or len(default)
         seeds = tuple(range(start, start + n))
-        dev = SIM_CV_DEV_SEEDS if folds else SIM_DEV_SEEDS
-        if set(seeds) & set(dev):
-            log.warning("seeds %s include development seeds %s: not a fair measure of the queue", seeds, dev)
+        if set(seeds) & set(_dev_seeds(folds)):
+            log.warning("seeds %s include development seeds %s: not a fair measure of the queue", seeds,
+                        _dev_seeds(folds))
         # Rounded as saved, so a re-render from the CSV gives the same report bytes.
         curves = simulate(load_sim_frame(), seeds=seeds, jobs=getattr(args, "jobs", 1), folds=folds).round(4)
         curves["queue_weights"] = weights_text(QUEUE_WEIGHTS)

@@ -244,12 +244,9 @@ def test_cross_validated_protocol_scores_every_proposal_once_per_step(tmp_path):
     assert len(curves) == 2 * 3 * 3
     # Pooled, not averaged: a step's macro-F1 is that of all folds' predictions together.
     first = curves[(curves["seed"] == 0) & (curves["strategy"] == "random")].iloc[0]
-    runs = [r for fold in range(5) for r in review._simulate_unit(
-        review._SimData(review._sim_features(frame.reset_index(drop=True)), review.text_vectors(frame["text"]),
-                        {f: frame[f].astype(str).to_numpy(dtype=object) for f in ("theme", "level")},
-                        {f: review.cue_labels(frame, f) for f in ("theme", "level")},
-                        frame["doc_id"].to_numpy()), 0, fold, 5, 3, 0.3, ("random",), QUEUE_WEIGHTS)
-        if r["step"] == 0]
+    data = review._sim_data(frame)
+    runs = [r for fold in range(5)
+            for r in review._simulate_unit(data, 0, fold, 5, 3, 0.3, ("random",), QUEUE_WEIGHTS) if r["step"] == 0]
     test = np.concatenate([r["test"] for r in runs])
     assert sorted(test) == list(range(len(frame)))
     assert first["theme_macro_f1"] == pytest.approx(review._macro_f1(
